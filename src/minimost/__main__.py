@@ -1,0 +1,3 @@
+from minimost.cli import main
+
+main()

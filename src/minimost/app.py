@@ -1,0 +1,137 @@
+"""The app factory: ``create_app(settings)`` wires database, bus, hub and routes.
+
+Nothing here runs at import time; tests build as many independent apps as they like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry, Gauge
+
+from minimost import __version__
+from minimost.config import Settings
+from minimost.datadir import load_secret, prepare_data_dir
+from minimost.db.engine import Database
+from minimost.db.migrate import upgrade
+from minimost.domain.actions.conversations import ensure_public_channels
+from minimost.domain.clock import Clock, SystemClock
+from minimost.domain.context import Ctx
+from minimost.domain.events import Published
+from minimost.domain.passwords import Passwords
+from minimost.domain.queries.events import last_event_id, load_range
+from minimost.ratelimit import RateLimiter
+from minimost.realtime.bus.base import bus_from_url
+from minimost.realtime.hub import Hub
+from minimost.realtime.publisher import BusPublisher
+from minimost.web import errors, pages, ws
+from minimost.web.middleware import BodyLimit, SecurityHeaders
+from minimost.web.routes import auth, conversations, messages
+from minimost.web.state import AppState
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_JSON_BODY = 1024 * 1024
+
+
+async def bootstrap(ctx: Ctx) -> list[str]:
+    """Schema to head, settings channels present. Idempotent; run once per start."""
+    await upgrade(ctx.db)
+    return await ensure_public_channels(ctx, list(ctx.settings.channels))
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    ca_path: Path | None = None,
+    run_bootstrap: bool = True,
+) -> FastAPI:
+    prepare_data_dir(settings.data_dir)
+    db = Database(settings.db_url)
+    bus = bus_from_url(settings.bus_url)
+
+    async def load(after: int, upto: int) -> list[Published]:
+        return await load_range(db, after, upto)
+
+    hub = Hub(loader=load)
+    ctx = Ctx(
+        db=db,
+        publisher=BusPublisher(bus),
+        clock=clock or SystemClock(),
+        settings=settings,
+        passwords=Passwords(
+            memory_kib=settings.password_hash_memory_kib,
+            time_cost=settings.password_hash_time_cost,
+        ),
+    )
+    if ca_path is None and settings.tls:
+        ca_path = settings.data_dir / "tls" / "ca.pem"
+    registry = CollectorRegistry()
+    Gauge("minimost_ws_connections", "Open WebSocket connections", registry=registry).set_function(
+        lambda: hub.connection_count
+    )
+    Gauge(
+        "minimost_ws_frames_queued", "Event frames queued to sockets", registry=registry
+    ).set_function(lambda: hub.delivered)
+    Gauge(
+        "minimost_last_event_id", "Newest event id seen by this process", registry=registry
+    ).set_function(lambda: hub.last_id)
+    state = AppState(
+        settings=settings,
+        ctx=ctx,
+        bus=bus,
+        hub=hub,
+        limiter=RateLimiter(settings),
+        secret=load_secret(settings.data_dir),
+        ca_path=ca_path,
+        metrics=registry,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if run_bootstrap:
+            created = await bootstrap(ctx)
+            if created:
+                log.info("created channels: %s", ", ".join(created))
+        await bus.connect()
+        hub.last_id = await last_event_id(db)
+        hub_task = asyncio.create_task(hub.run(bus), name="minimost-hub")
+        # Everything allocated so far lives for the whole run: keep it out of GC passes,
+        # which otherwise pause the loop for long with many sockets (design.md §9).
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            hub.close_all()
+            hub_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await hub_task
+            await bus.disconnect()
+            await db.dispose()
+
+    app = FastAPI(
+        title="MiniMost",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.minimost = state
+    errors.install(app)
+    for module in (auth, conversations, messages, ws, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyLimit, max_bytes=MAX_JSON_BODY)
+    app.add_middleware(SecurityHeaders, hsts=settings.tls)
+    return app

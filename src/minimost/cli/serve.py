@@ -1,0 +1,188 @@
+"""``minimost serve``: prepare the data directory, TLS and schema once, then run uvicorn.
+
+Start-up work that must happen exactly once (migrations, settings channels, certificates)
+runs here in the parent process, before any worker exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import resource
+import socket
+import sys
+from typing import Any
+
+import uvicorn
+
+from minimost import __version__
+from minimost.config import Settings
+from minimost.datadir import prepare_data_dir
+
+log = logging.getLogger("minimost")
+WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - recognising, not binding
+SETTINGS_ENV = "MINIMOST__RESOLVED_SETTINGS"  # how workers receive the parent's settings
+
+
+def raise_open_file_limit() -> int:
+    """Every socket is a file: lift the soft limit to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+def _bootstrap(settings: Settings) -> list[str]:
+    from minimost.app import bootstrap
+    from minimost.db.engine import Database
+    from minimost.domain.clock import SystemClock
+    from minimost.domain.context import Ctx
+    from minimost.domain.events import Published
+    from minimost.domain.passwords import Passwords
+
+    class _Discard:
+        # Nobody is connected yet; the events are in the log for later replay.
+        async def publish(self, event: Published) -> None:
+            return None
+
+    async def run() -> list[str]:
+        db = Database(settings.db_url)
+        try:
+            ctx = Ctx(
+                db, _Discard(), SystemClock(), settings, Passwords(memory_kib=64, time_cost=1)
+            )
+            return await bootstrap(ctx)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def worker_app() -> Any:
+    """uvicorn factory for ``--workers N`` (each worker process builds its own app)."""
+    from minimost.app import create_app
+
+    settings = Settings.model_validate_json(os.environ[SETTINGS_ENV])
+    return create_app(settings, run_bootstrap=False)
+
+
+class MiniMostServer(uvicorn.Server):
+    """Closes our sockets with 1001 "going away" before uvicorn's generic shutdown, so
+    clients know to resume with ``since`` at once."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        app = self.config.loaded_app
+        while app is not None and not hasattr(getattr(app, "state", None), "minimost"):
+            app = getattr(app, "app", None)
+        if app is not None:
+            closed = app.state.minimost.hub.close_all()
+            if closed:
+                await asyncio.sleep(0.2)  # let the close frames go out
+        await super().shutdown(sockets)
+
+
+def _urls(settings: Settings) -> list[str]:
+    scheme = "https" if settings.tls else "http"
+    if settings.host in WILDCARDS:
+        from minimost.tls import local_names
+
+        _, ips = local_names()
+        hosts = ["127.0.0.1"] + [str(ip) for ip in ips if ip.version == 4 and not ip.is_loopback]
+    else:
+        hosts = [settings.host]
+    return [f"{scheme}://{h}:{settings.port}" for h in hosts]
+
+
+def _banner(settings: Settings, ca: str | None, fd_limit: int, notes: list[str]) -> None:
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False)
+    urls = _urls(settings)
+    console.print(f"[bold]MiniMost {__version__}[/bold] is starting")
+    console.print(f"  Open       [bold cyan]{urls[0]}[/bold cyan]")
+    for url in urls[1:]:
+        console.print(f"             {url}")
+    db = "SQLite " + str(settings.data_dir / "minimost.db") if settings.is_sqlite else "PostgreSQL"
+    console.print(f"  Data       {settings.data_dir}  ({db})")
+    if ca:
+        console.print(f"  CA cert    {ca}  (trust it on clients, or download {urls[0]}/ca.pem)")
+    else:
+        console.print("  TLS        off (--no-tls): put a TLS-terminating proxy in front")
+    console.print(f"  Bus        {settings.bus_url.split('@')[-1]}   workers: {settings.workers}")
+    console.print(
+        f"  Sockets    up to ~{max(fd_limit - 100, 0):,} concurrent connections per process"
+    )
+    for note in notes:
+        console.print(f"  Note       {note}")
+
+
+def run_server(settings: Settings) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    os.umask(0o077)
+    notes = prepare_data_dir(settings.data_dir)
+    fd_limit = raise_open_file_limit()
+    ssl_kwargs: dict[str, Any] = {}
+    ca: str | None = None
+    if settings.tls:
+        from minimost.tls import ensure_tls
+
+        extra = [] if settings.host in WILDCARDS else [settings.host]
+        files, tls_notes = ensure_tls(settings.data_dir, extra_hosts=extra)
+        notes += tls_notes
+        ssl_kwargs = {"ssl_certfile": str(files.server_cert), "ssl_keyfile": str(files.server_key)}
+        ca = str(files.ca_cert)
+    created = _bootstrap(settings)
+    if created:
+        notes.append("created channels: " + ", ".join(created))
+    _banner(settings, ca, fd_limit, notes)
+
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "ws": "websockets-sansio",
+        "ws_ping_interval": 30.0,
+        "ws_ping_timeout": 30.0,
+        "ws_max_size": 64 * 1024,
+        "ws_per_message_deflate": False,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+        "server_header": False,
+        "access_log": False,
+        "timeout_graceful_shutdown": 10,
+        "backlog": 4096,
+        "log_level": "info",
+        **ssl_kwargs,
+    }
+    # Long-lived sockets mean many long-lived objects: collect the young generation less often.
+    gc.set_threshold(50_000, 20, 100)
+    if settings.workers > 1:
+        os.environ[SETTINGS_ENV] = settings.model_dump_json()
+        config = uvicorn.Config(
+            "minimost.cli.serve:worker_app", factory=True, workers=settings.workers, **common
+        )
+    else:
+        from minimost.app import create_app
+
+        config = uvicorn.Config(create_app(settings, run_bootstrap=False), **common)
+    server = MiniMostServer(config)
+    if settings.workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        sock = config.bind_socket()
+        # Each worker closes its sockets with uvicorn's 1012 "service restart"; the client
+        # resumes on 1001 and 1012 alike.
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        server.run()
+    sys.stdout.flush()

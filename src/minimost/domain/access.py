@@ -1,0 +1,78 @@
+"""The one read gate. Every read of a conversation or message passes through here.
+
+Rule (``can_read``): public conversations are readable by every signed-in user; private
+channels and DMs only by their members. Anything else, including "does not exist", is the same
+``NotFound``, so a caller can never learn that a conversation it may not read exists.
+Live delivery and replay follow the same rule through ``readable_conversation_ids`` (the
+conversations a user receives events for are the ones they are a member of; a non-member of a
+public channel can read it but is not subscribed to it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from minimost.db.models import Conversation, Membership, Message
+
+from .context import Actor
+from .errors import NotFound
+
+
+async def access_conversation(
+    conn: AsyncConnection, actor: Actor, conversation_id: int
+) -> Any:
+    """Return the conversation row with ``is_member``; NotFound unless ``actor`` can read it."""
+    row = (
+        await conn.execute(
+            select(
+                Conversation.id,
+                Conversation.kind,
+                Conversation.name,
+                Conversation.topic,
+                Conversation.created_at,
+                Conversation.archived_at,
+                (Membership.user_id.is_not(None)).label("is_member"),
+            )
+            .outerjoin(
+                Membership,
+                (Membership.conversation_id == Conversation.id) & (Membership.user_id == actor.id),
+            )
+            .where(Conversation.id == conversation_id)
+        )
+    ).one_or_none()
+    if row is None or not can_read(row.kind, bool(row.is_member)):
+        raise NotFound("conversation not found")
+    return row
+
+
+def can_read(kind: str, is_member: bool) -> bool:
+    return kind == "public" or is_member
+
+
+async def access_message(conn: AsyncConnection, actor: Actor, message_id: int) -> Any:
+    """Return ``(id, conversation_id, author_id, deleted_at)``; NotFound unless readable."""
+    row = (
+        await conn.execute(
+            select(
+                Message.id, Message.conversation_id, Message.author_id, Message.deleted_at
+            ).where(Message.id == message_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("message not found")
+    try:
+        await access_conversation(conn, actor, row.conversation_id)
+    except NotFound:
+        raise NotFound("message not found") from None
+    return row
+
+
+async def readable_conversation_ids(conn: AsyncConnection, user_id: int) -> set[int]:
+    """Conversations whose events ``user_id`` receives (live and on replay): memberships."""
+    result = await conn.execute(
+        select(Membership.conversation_id).where(Membership.user_id == user_id)
+    )
+    return {int(cid) for cid in result.scalars()}

@@ -1,0 +1,101 @@
+"""Typed events: the wire contract of the realtime protocol, published only on commit.
+
+An action calls ``publish_on_commit(tx, ctx, event)``. That inserts the row into the ``events``
+replay log *inside* the action's transaction (so an event exists if and only if the change
+committed) and queues the publication to the bus for after the commit (a rollback drops it).
+
+Audience: members of ``conversation_id`` and/or the single ``user_id``. The hub and the replay
+query apply the same rule (see ``queries.events`` and ``realtime.hub``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+import orjson
+from sqlalchemy import insert, text
+
+from minimost.db.engine import Tx
+from minimost.db.models import Event as EventRow
+
+# Serialises event-id allocation with commit order on PostgreSQL (SQLite has one writer).
+EVENT_LOCK_KEY = 727002
+
+
+class EventType(StrEnum):
+    MESSAGE_CREATED = "message.created"
+    MESSAGE_UPDATED = "message.updated"
+    MESSAGE_DELETED = "message.deleted"
+    MEMBER_ADDED = "member.added"
+    MEMBER_REMOVED = "member.removed"
+    CONVERSATION_CREATED = "conversation.created"
+    CONVERSATION_UPDATED = "conversation.updated"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: EventType
+    data: Mapping[str, Any]
+    conversation_id: int | None = None
+    user_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A committed event as it travels: routing fields plus the client frame, encoded once."""
+
+    id: int
+    type: str
+    conversation_id: int | None
+    user_id: int | None
+    frame: str
+
+
+class Publisher(Protocol):
+    async def publish(self, event: Published) -> None: ...
+
+
+def encode_frame(event_id: int, type_: str, conversation_id: int | None, payload: str) -> str:
+    conv = "null" if conversation_id is None else str(conversation_id)
+    # ``payload`` is already JSON; splice it in rather than decode and re-encode.
+    return f'{{"id":{event_id},"type":"{type_}","conversation":{conv},"data":{payload}}}'
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    return orjson.dumps(data).decode()
+
+
+async def publish_on_commit(tx: Tx, publisher: Publisher, event: Event, now: datetime) -> int:
+    """Append ``event`` to the log in ``tx``; publish it once ``tx`` commits. Returns its id."""
+    if tx.dialect == "postgresql":
+        await tx.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
+    payload = dumps(event.data)
+    result = await tx.conn.execute(
+        insert(EventRow)
+        .values(
+            conversation_id=event.conversation_id,
+            user_id=event.user_id,
+            type=event.type.value,
+            payload=payload,
+            created_at=now,
+        )
+        .returning(EventRow.id)
+    )
+    event_id = int(result.scalar_one())
+    published = Published(
+        id=event_id,
+        type=event.type.value,
+        conversation_id=event.conversation_id,
+        user_id=event.user_id,
+        frame=encode_frame(event_id, event.type.value, event.conversation_id, payload),
+    )
+
+    async def _publish() -> None:
+        await publisher.publish(published)
+
+    tx.after_commit(_publish)
+    return event_id

@@ -1,0 +1,86 @@
+"""Replay of the event log for a reconnecting socket, with the access rule applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from minimost.db.engine import Database
+from minimost.db.models import Event, Membership
+from minimost.domain.events import Published, encode_frame
+
+MAX_REPLAY = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    frames: list[Published]
+    resync: bool
+    last_event_id: int
+
+
+async def last_event_id(db: Database) -> int:
+    async with db.read() as conn:
+        return int(await conn.scalar(select(func.coalesce(func.max(Event.id), 0))) or 0)
+
+
+def _published(row: Event) -> Published:
+    return Published(
+        id=row.id,
+        type=row.type,
+        conversation_id=row.conversation_id,
+        user_id=row.user_id,
+        frame=encode_frame(row.id, row.type, row.conversation_id, row.payload),
+    )
+
+
+async def replay(db: Database, user_id: int, since: int) -> Replay:
+    """Events after ``since`` that ``user_id`` may see, oldest first.
+
+    ``since=0`` means everything retained. ``resync`` when ``since`` is older than the
+    retained log (pruned), newer than anything
+    this server issued (a different or restored database), or the gap is so large that
+    refetching state is cheaper than replaying it.
+    """
+    async with db.read() as conn:
+        low, high = (await conn.execute(select(func.min(Event.id), func.max(Event.id)))).one()
+        low, high = int(low or 0), int(high or 0)
+        pruned = 0 < since < low - 1
+        if since > high or pruned:
+            return Replay([], True, high)
+        member_of = select(Membership.conversation_id).where(Membership.user_id == user_id)
+        rows = (
+            (
+                await conn.execute(
+                    select(Event)
+                    .where(
+                        Event.id > since,
+                        Event.id <= high,
+                        or_(Event.conversation_id.in_(member_of), Event.user_id == user_id),
+                    )
+                    .order_by(Event.id)
+                    .limit(MAX_REPLAY + 1)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    if len(rows) > MAX_REPLAY:
+        return Replay([], True, high)
+    return Replay([_published(r) for r in rows], False, high)
+
+
+async def load_range(db: Database, after: int, upto: int) -> list[Published]:
+    """Every event with ``after < id <= upto`` (the hub fills ordering gaps with this)."""
+    async with db.read() as conn:
+        rows = (
+            (
+                await conn.execute(
+                    select(Event).where(Event.id > after, Event.id <= upto).order_by(Event.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return [_published(r) for r in rows]

@@ -1,0 +1,63 @@
+"""Redis pub/sub bus for several processes or nodes.
+
+Pub/sub is fire-and-forget: a node that loses its Redis connection misses what was published
+meanwhile. That is safe here because the events table is the source of truth: the hub notices
+the gap in event ids when the next event arrives and loads the missing ones from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
+
+log = logging.getLogger(__name__)
+
+
+class RedisBus:
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._client: Redis | None = None
+
+    async def connect(self) -> None:
+        self._client = Redis.from_url(self._url, health_check_interval=30)
+        await self._client.ping()
+
+    async def disconnect(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    @property
+    def client(self) -> Redis:
+        if self._client is None:
+            raise RuntimeError("RedisBus.connect() was not called")
+        return self._client
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        await self.client.publish(channel, message)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[bytes]]:
+        async def messages() -> AsyncIterator[bytes]:
+            delay = 0.2
+            while True:
+                pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+                try:
+                    await pubsub.subscribe(channel)
+                    delay = 0.2
+                    async for item in pubsub.listen():
+                        if item.get("type") == "message":
+                            yield item["data"]
+                except (RedisConnectionError, RedisTimeout, OSError) as exc:
+                    log.warning("redis bus: %s; resubscribing in %.1fs", exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                finally:
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+        yield messages()

@@ -1,0 +1,189 @@
+"""Per-process fan-out of committed events to live sockets.
+
+The hub keeps ``conversation_id -> connections`` and ``user_id -> connections`` (updated by
+membership events), delivers each event's pre-encoded frame to every local connection in its
+audience, and never touches the database itself (a loader is injected for gap filling).
+
+Ordering: events must reach each socket in id order. Within one process the bus preserves
+commit order, but with several processes on Redis a later id can arrive before an earlier
+one. The sequencer holds such an event until the missing ids arrive, or, after
+``gap_timeout``, loads them from the events table (the source of truth). Ids lost for good
+(a rolled-back PostgreSQL sequence value) are then skipped.
+
+Back-pressure: every connection has a bounded queue. A client too slow to drain it is
+disconnected with code 4408 and resumes with ``since``; one slow socket never grows memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Final
+
+from minimost.domain.events import Published
+
+from .bus.base import EVENTS_CHANNEL, Bus
+from .codec import decode
+
+log = logging.getLogger(__name__)
+
+CLOSE_GOING_AWAY: Final = 1001
+CLOSE_TOO_SLOW: Final = 4408
+
+Loader = Callable[[int, int], Awaitable[list[Published]]]
+Closer = Callable[[int, str], None]
+
+
+class Connection:
+    """One socket's view from the hub. Few attributes, slots: there may be 10,000s."""
+
+    __slots__ = ("_closer", "closed", "conversations", "floor", "queue", "user_id")
+
+    def __init__(self, user_id: int, closer: Closer, max_queue: int = 1000) -> None:
+        self.user_id = user_id
+        self.conversations: set[int] = set()
+        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(max_queue)
+        # Frames with an id <= floor were already sent by replay; the writer skips them.
+        self.floor = 0
+        self.closed = False
+        self._closer = closer
+
+    def offer(self, event_id: int, frame: str) -> bool:
+        if self.closed:
+            return False
+        try:
+            self.queue.put_nowait((event_id, frame))
+        except asyncio.QueueFull:
+            self.close(CLOSE_TOO_SLOW, "too slow: resume with since")
+            return False
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        if not self.closed:
+            self.closed = True
+            self._closer(code, reason)
+
+
+class Hub:
+    def __init__(self, *, loader: Loader | None = None, gap_timeout: float = 0.5) -> None:
+        self.by_conversation: dict[int, set[Connection]] = {}
+        self.by_user: dict[int, set[Connection]] = {}
+        self.last_id = 0
+        self._loader = loader
+        self._gap_timeout = gap_timeout
+        self._pending: dict[int, Published] = {}
+        self._gap_task: asyncio.Task[None] | None = None
+        self.delivered = 0  # frames queued to sockets (exported as a metric)
+
+    # --- connections ---------------------------------------------------------------
+    def attach(self, conn: Connection) -> None:
+        self.by_user.setdefault(conn.user_id, set()).add(conn)
+
+    def subscribe(self, conn: Connection, conversation_ids: Iterable[int]) -> None:
+        for cid in conversation_ids:
+            conn.conversations.add(cid)
+            self.by_conversation.setdefault(cid, set()).add(conn)
+
+    def _unsubscribe(self, conn: Connection, cid: int) -> None:
+        conn.conversations.discard(cid)
+        members = self.by_conversation.get(cid)
+        if members is not None:
+            members.discard(conn)
+            if not members:
+                del self.by_conversation[cid]
+
+    def detach(self, conn: Connection) -> None:
+        for cid in list(conn.conversations):
+            self._unsubscribe(conn, cid)
+        mine = self.by_user.get(conn.user_id)
+        if mine is not None:
+            mine.discard(conn)
+            if not mine:
+                del self.by_user[conn.user_id]
+
+    def streams_of(self, user_id: int) -> int:
+        return len(self.by_user.get(user_id, ()))
+
+    @property
+    def connection_count(self) -> int:
+        return sum(len(conns) for conns in self.by_user.values())
+
+    # --- sequencing ----------------------------------------------------------------
+    def receive(self, event: Published) -> None:
+        """Entry point for every committed event arriving from the bus."""
+        if event.id <= self.last_id:
+            return  # already delivered (a duplicate, or filled in from the database)
+        if event.id == self.last_id + 1:
+            self._deliver(event)
+            self._drain_pending()
+            return
+        self._pending[event.id] = event
+        if self._gap_task is None or self._gap_task.done():
+            self._gap_task = asyncio.create_task(self._fill_gaps())
+
+    def _deliver(self, event: Published) -> None:
+        self.last_id = event.id
+        self.dispatch(event)
+
+    def _drain_pending(self) -> None:
+        while self.last_id + 1 in self._pending:
+            self._deliver(self._pending.pop(self.last_id + 1))
+
+    async def _fill_gaps(self) -> None:
+        while self._pending:
+            await asyncio.sleep(self._gap_timeout)
+            if not self._pending:
+                return
+            upto = min(self._pending) - 1
+            if upto > self.last_id and self._loader is not None:
+                try:
+                    missing = await self._loader(self.last_id, upto)
+                except Exception:
+                    log.exception("hub: could not load events %d..%d", self.last_id + 1, upto)
+                    continue
+                for event in missing:
+                    if event.id > self.last_id:
+                        self._deliver(event)
+            # Whatever is still missing was never committed (e.g. a rolled-back sequence).
+            self.last_id = max(self.last_id, upto)
+            self._drain_pending()
+
+    # --- delivery ------------------------------------------------------------------
+    def dispatch(self, event: Published) -> None:
+        """Queue ``event`` on every local connection in its audience, in order."""
+        conv, user = event.conversation_id, event.user_id
+        if event.type == "member.added" and conv is not None and user is not None:
+            for conn in self.by_user.get(user, ()):
+                self.subscribe(conn, (conv,))
+        sent: set[Connection] | None = None
+        if conv is not None:
+            sent = self.by_conversation.get(conv)
+            # No copy: offer() never mutates the hub (closing is scheduled, not done inline).
+            for conn in sent or ():
+                conn.offer(event.id, event.frame)
+            self.delivered += len(sent or ())
+        if user is not None:
+            for conn in tuple(self.by_user.get(user, ())):
+                if sent is None or conn not in sent:
+                    conn.offer(event.id, event.frame)
+                    self.delivered += 1
+        if event.type == "member.removed" and conv is not None and user is not None:
+            for conn in self.by_user.get(user, ()):
+                self._unsubscribe(conn, conv)
+
+    async def run(self, bus: Bus) -> None:
+        """Consume the events channel until cancelled."""
+        async with bus.subscribe(EVENTS_CHANNEL) as messages:
+            async for message in messages:
+                try:
+                    self.receive(decode(message))
+                except Exception:
+                    log.exception("hub: undeliverable bus message")
+
+    # --- shutdown ------------------------------------------------------------------
+    def close_all(self, code: int = CLOSE_GOING_AWAY, reason: str = "server restarting") -> int:
+        conns = [c for conns in self.by_user.values() for c in conns]
+        for conn in conns:
+            conn.close(code, reason)
+        return len(conns)

@@ -1,0 +1,86 @@
+"""Annotated dependencies: app state, the authenticated actor, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from minimost.domain.context import Actor, Ctx
+from minimost.domain.errors import Forbidden, Unauthenticated
+from minimost.domain.queries.auth import actor_for_api_token, actor_for_session
+
+from .state import AppState
+
+COOKIE = "minimost_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.minimost
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_ctx(state: StateDep) -> Ctx:
+    return state.ctx
+
+
+CtxDep = Annotated[Ctx, Depends(get_ctx)]
+
+
+def client_ip(request: Request) -> str:
+    # uvicorn's proxy-headers middleware has already applied X-Forwarded-For from trusted
+    # proxies only (``forwarded_allow_ips``), so this is never a spoofed header.
+    return request.client.host if request.client else ""
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if authorization and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip() or None
+    return None
+
+
+async def resolve_actor(
+    state: AppState,
+    *,
+    authorization: str | None,
+    session_token: str | None,
+    ip: str,
+) -> tuple[Actor, str | None]:
+    """The actor for a bearer token or a session cookie, and the session token if cookie."""
+    token = bearer_token(authorization)
+    if token is not None:
+        actor = await actor_for_api_token(state.ctx.db, token, ip)
+        if actor is None:
+            raise Unauthenticated("invalid or revoked token")
+        return actor, None
+    if not session_token:
+        raise Unauthenticated("sign in first")
+    actor = await actor_for_session(state.ctx.db, session_token, state.ctx.clock.now(), ip)
+    if actor is None:
+        raise Unauthenticated("your session has ended; sign in again")
+    return actor, session_token
+
+
+async def current_actor(request: Request, state: StateDep) -> Actor:
+    actor, session_token = await resolve_actor(
+        state,
+        authorization=request.headers.get("authorization"),
+        session_token=request.cookies.get(COOKIE),
+        ip=client_ip(request),
+    )
+    if session_token is not None:
+        request.state.session_token = session_token
+        # Cookies ride along on cross-site requests; the header proves same-origin JS.
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get("x-csrf-token", "")
+            if not hmac.compare_digest(sent, state.csrf_for(session_token)):
+                raise Forbidden("missing or wrong X-CSRF-Token header", code="csrf_failed")
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]

@@ -1,0 +1,91 @@
+"""Sign-up, log-in, log-out, the current user, personal access tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from minimost.domain.actions import accounts
+from minimost.domain.queries.events import last_event_id
+from minimost.web.deps import COOKIE, ActorDep, CtxDep, StateDep, client_ip
+from minimost.web.schemas.auth import AuthOut, LoginIn, MeOut, SignupIn, TokenIn, TokenOut
+from minimost.web.schemas.common import ERRORS
+
+router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ERRORS)
+
+
+def _set_cookie(response: Response, token: str, max_age_days: int) -> None:
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=max_age_days * 86400,
+        httponly=True,
+        secure=True,
+        samesite="lax",
+        path="/",
+    )
+
+
+@router.post("/auth/signup", status_code=status.HTTP_201_CREATED)
+async def signup(body: SignupIn, request: Request, response: Response, state: StateDep) -> AuthOut:
+    """Create an account and sign in. The first account on a server becomes an admin."""
+    ip = client_ip(request)
+    await state.limiter.hit("signup", ip)
+    user, token = await accounts.signup(
+        state.ctx,
+        username=body.username,
+        password=body.password,
+        display_name=body.display_name,
+        ip=ip,
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    _set_cookie(response, token, state.settings.session_days)
+    return AuthOut.model_validate({"user": user, "csrf_token": state.csrf_for(token)})
+
+
+@router.post("/auth/login")
+async def login(body: LoginIn, request: Request, response: Response, state: StateDep) -> AuthOut:
+    ip = client_ip(request)
+    await state.limiter.hit("login", ip)
+    await state.limiter.hit("login", "user:" + body.username.strip().lower())
+    user, token = await accounts.login(
+        state.ctx,
+        username=body.username,
+        password=body.password,
+        ip=ip,
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    _set_cookie(response, token, state.settings.session_days)
+    return AuthOut.model_validate({"user": user, "csrf_token": state.csrf_for(token)})
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(request: Request, actor: ActorDep, ctx: CtxDep) -> Response:
+    await accounts.logout(ctx, actor, getattr(request.state, "session_token", None))
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    return response
+
+
+@router.get("/me")
+async def me(request: Request, actor: ActorDep, state: StateDep) -> MeOut:
+    """The signed-in user, a CSRF token for this session and the newest event id (open the
+    socket with ``since=last_event_id`` after loading state, and nothing is missed)."""
+    session_token = getattr(request.state, "session_token", None)
+    return MeOut.model_validate(
+        {
+            "user": {
+                "id": actor.id,
+                "username": actor.username,
+                "display_name": actor.display_name,
+                "is_admin": actor.is_admin,
+            },
+            "csrf_token": state.csrf_for(session_token) if session_token else "",
+            "last_event_id": await last_event_id(state.ctx.db),
+        }
+    )
+
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED)
+async def create_token(body: TokenIn, actor: ActorDep, ctx: CtxDep) -> TokenOut:
+    """A personal access token for scripts: ``Authorization: Bearer <token>``, no CSRF."""
+    return TokenOut.model_validate(await accounts.create_api_token(ctx, actor, body.name))

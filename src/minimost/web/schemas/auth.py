@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from .common import MeUser
+
+Username = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class SignupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: Username
+    password: Password
+    display_name: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Password
+
+
+class AuthOut(BaseModel):
+    user: MeUser
+    csrf_token: str
+
+
+class MeOut(AuthOut):
+    last_event_id: int
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    token: str = Field(description="Shown once. Send as `Authorization: Bearer <token>`.")

@@ -1,0 +1,32 @@
+"""Everything a request handler may need, created once per app (no import-time globals)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from minimost.config import Settings
+from minimost.domain.context import Ctx
+from minimost.ratelimit import RateLimiter
+from minimost.realtime.bus.base import Bus
+from minimost.realtime.hub import Hub
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    ctx: Ctx
+    bus: Bus
+    hub: Hub
+    limiter: RateLimiter
+    secret: bytes
+    ca_path: Path | None
+    metrics: CollectorRegistry
+
+    def csrf_for(self, session_token: str) -> str:
+        """CSRF token bound to the session: derivable, so nothing extra is stored."""
+        return hmac.new(self.secret, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
