@@ -25,8 +25,11 @@ class RateLimiter:
         self._settings = settings
         storage: Storage
         if settings.bus_url.startswith(("redis://", "rediss://")):
-            uri = "async+" + settings.bus_url
-            storage = RedisStorage(uri, implementation="redispy", key_prefix="minimost-rl")
+            from minimost.realtime.bus.redis import split_prefix
+
+            url, prefix = split_prefix(settings.bus_url)
+            key_prefix = f"{prefix}:minimost-rl" if prefix else "minimost-rl"
+            storage = RedisStorage("async+" + url, implementation="redispy", key_prefix=key_prefix)
         else:
             storage = MemoryStorage()
         self._storage = storage

@@ -98,7 +98,7 @@ def serve(
     no_tls: NoTls = False,
 ) -> None:
     """Serve MiniMost (HTTPS by default)."""
-    from .serve import run_server
+    from .server import run_server
 
     resolved = settings_from(
         settings_path=settings,

@@ -19,22 +19,34 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 AfterCommit = Callable[[], Awaitable[None]]
+ORDER_LOCK_KEY = 727002
 
 
 class Tx:
     """A write transaction: the connection plus work to run once it has committed."""
 
-    __slots__ = ("_after_commit", "conn", "dialect")
+    __slots__ = ("_after_commit", "_ordered", "conn", "dialect")
 
     def __init__(self, conn: AsyncConnection, dialect: str) -> None:
         self.conn = conn
         self.dialect = dialect
         self._after_commit: list[AfterCommit] = []
+        self._ordered = dialect == "sqlite"  # one writer at a time already
+
+    async def ordered(self) -> None:
+        """Make ids allocated from here on follow commit order (events, messages).
+
+        PostgreSQL hands out sequence values to concurrent transactions in any order; a
+        transaction-level advisory lock serialises the allocating writers until commit.
+        """
+        if not self._ordered:
+            await self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ORDER_LOCK_KEY})
+            self._ordered = True
 
     def after_commit(self, hook: AfterCommit) -> None:
         """Run ``hook`` after a successful commit; dropped on rollback."""

@@ -21,9 +21,7 @@ from .context import Actor
 from .errors import NotFound
 
 
-async def access_conversation(
-    conn: AsyncConnection, actor: Actor, conversation_id: int
-) -> Any:
+async def access_conversation(conn: AsyncConnection, actor: Actor, conversation_id: int) -> Any:
     """Return the conversation row with ``is_member``; NotFound unless ``actor`` can read it."""
     row = (
         await conn.execute(

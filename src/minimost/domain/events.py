@@ -17,13 +17,10 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from minimost.db.engine import Tx
 from minimost.db.models import Event as EventRow
-
-# Serialises event-id allocation with commit order on PostgreSQL (SQLite has one writer).
-EVENT_LOCK_KEY = 727002
 
 
 class EventType(StrEnum):
@@ -71,8 +68,7 @@ def dumps(data: Mapping[str, Any]) -> str:
 
 async def publish_on_commit(tx: Tx, publisher: Publisher, event: Event, now: datetime) -> int:
     """Append ``event`` to the log in ``tx``; publish it once ``tx`` commits. Returns its id."""
-    if tx.dialect == "postgresql":
-        await tx.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
+    await tx.ordered()
     payload = dumps(event.data)
     result = await tx.conn.execute(
         insert(EventRow)

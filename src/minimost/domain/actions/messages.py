@@ -53,6 +53,7 @@ async def send_message(
                 raise Forbidden("join this channel to post in it", code="not_a_member")
             if conversation.archived_at is not None:
                 raise Forbidden("this conversation is archived", code="archived")
+            await tx.ordered()  # message ids in commit order, like event ids
             message_id = (
                 await tx.conn.execute(
                     insert(Message)

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
@@ -18,10 +19,22 @@ from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutErr
 log = logging.getLogger(__name__)
 
 
+def split_prefix(url: str) -> tuple[str, str]:
+    """``redis://host/0?prefix=team1`` keeps several installations (or test runs) apart on
+    one Redis: channel and rate-limit keys get the prefix. Returns (url without it, prefix)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "prefix"]
+    prefix = dict(parse_qsl(parts.query)).get("prefix", "")
+    return urlunsplit(parts._replace(query=urlencode(query))), prefix
+
+
 class RedisBus:
     def __init__(self, url: str) -> None:
-        self._url = url
+        self._url, self.prefix = split_prefix(url)
         self._client: Redis | None = None
+
+    def _channel(self, channel: str) -> str:
+        return f"{self.prefix}:{channel}" if self.prefix else channel
 
     async def connect(self) -> None:
         self._client = Redis.from_url(self._url, health_check_interval=30)
@@ -39,7 +52,7 @@ class RedisBus:
         return self._client
 
     async def publish(self, channel: str, message: bytes) -> None:
-        await self.client.publish(channel, message)
+        await self.client.publish(self._channel(channel), message)
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[bytes]]:
@@ -48,7 +61,7 @@ class RedisBus:
             while True:
                 pubsub = self.client.pubsub(ignore_subscribe_messages=True)
                 try:
-                    await pubsub.subscribe(channel)
+                    await pubsub.subscribe(self._channel(channel))
                     delay = 0.2
                     async for item in pubsub.listen():
                         if item.get("type") == "message":

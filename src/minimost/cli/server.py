@@ -169,7 +169,7 @@ def run_server(settings: Settings) -> None:
     if settings.workers > 1:
         os.environ[SETTINGS_ENV] = settings.model_dump_json()
         config = uvicorn.Config(
-            "minimost.cli.serve:worker_app", factory=True, workers=settings.workers, **common
+            "minimost.cli.server:worker_app", factory=True, workers=settings.workers, **common
         )
     else:
         from minimost.app import create_app

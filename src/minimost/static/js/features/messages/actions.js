@@ -1,0 +1,104 @@
+// Message I/O: history pages, optimistic send with safe retries, edit and delete.
+// Every result goes through the store's reducers (data.js), which dedupe by id and
+// reconcile pending messages by client_id.
+
+import { api, ApiError, describeError } from "../../core/api.js";
+import { makePending } from "../composer/data.js";
+
+export const PAGE_SIZE = 50;
+const SEND_ATTEMPTS = 6;
+
+const base = (convId) => `/api/v1/conversations/${encodeURIComponent(convId)}/messages`;
+const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function loadNewest(store, convId, { reset = false } = {}) {
+  store.dispatch({ type: "messages/loading", convId, reset });
+  try {
+    const page = await api.get(`${base(convId)}?limit=${PAGE_SIZE}`);
+    store.dispatch({ type: "messages/page", convId, messages: page.messages, hasMore: page.has_more });
+  } catch (err) {
+    store.dispatch({ type: "messages/error", convId, error: describeError(err) });
+  }
+}
+
+const olderInFlight = new Set();
+
+export async function loadOlder(store, convId) {
+  const conv = store.get().messages.byConv[convId];
+  if (!conv || !conv.loaded || !conv.hasMore || olderInFlight.has(convId)) return;
+  const oldest = conv.items.find((m) => !m.pending);
+  if (!oldest) return;
+  olderInFlight.add(convId);
+  store.dispatch({ type: "messages/olderLoading", convId, value: true });
+  try {
+    const page = await api.get(`${base(convId)}?before=${oldest.id}&limit=${PAGE_SIZE}`);
+    store.dispatch({ type: "messages/page", convId, messages: page.messages, hasMore: page.has_more, older: true });
+  } catch (err) {
+    store.dispatch({ type: "messages/error", convId, error: describeError(err) });
+  } finally {
+    olderInFlight.delete(convId);
+  }
+}
+
+/** Show the message at once, then POST it; retries reuse the client_id, so they are safe. */
+export function sendMessage(store, convId, text) {
+  const user = store.get().session.user;
+  const clientId = crypto.randomUUID();
+  store.dispatch({ type: "messages/pending", convId, message: makePending({ text, user, convId, clientId }) });
+  return deliver(store, convId, clientId, text);
+}
+
+export function retrySend(store, convId, clientId) {
+  const conv = store.get().messages.byConv[convId];
+  const pending = conv && conv.items.find((m) => m.pending && m.client_id === clientId);
+  if (!pending) return Promise.resolve();
+  store.dispatch({ type: "messages/pendingUpdate", convId, clientId, patch: { failed: false, error: null } });
+  return deliver(store, convId, clientId, pending.text);
+}
+
+async function deliver(store, convId, clientId, text) {
+  for (let attempt = 0; attempt < SEND_ATTEMPTS; attempt++) {
+    try {
+      const { message } = await api.post(base(convId), { text, client_id: clientId });
+      store.dispatch({ type: "messages/upsert", convId, message });
+      return;
+    } catch (err) {
+      const transient = err instanceof ApiError && err.transient;
+      if (!transient || attempt === SEND_ATTEMPTS - 1) {
+        store.dispatch({
+          type: "messages/pendingUpdate", convId, clientId,
+          patch: { failed: true, error: describeError(err) },
+        });
+        return;
+      }
+      const backoff = err.retryAfter ? err.retryAfter * 1000 : Math.min(8000, 500 * 2 ** attempt);
+      await wait(backoff);
+      // Confirmed meanwhile through the socket? Then we are done.
+      const conv = store.get().messages.byConv[convId];
+      if (!conv || !conv.items.some((m) => m.pending && m.client_id === clientId)) return;
+    }
+  }
+}
+
+export async function editMessage(store, message, text) {
+  store.dispatch({ type: "edit/saving", value: true });
+  try {
+    const { message: saved } = await api.patch(`/api/v1/messages/${message.id}`, { text });
+    store.dispatch({ type: "messages/upsert", convId: saved.conversation_id ?? message.conversation_id, message: saved });
+    store.dispatch({ type: "edit/end" });
+    return true;
+  } catch (err) {
+    store.dispatch({ type: "edit/error", error: describeError(err) });
+    return false;
+  }
+}
+
+export async function deleteMessage(store, message) {
+  try {
+    await api.del(`/api/v1/messages/${message.id}`);
+    store.dispatch({ type: "messages/deleted", convId: message.conversation_id, id: message.id });
+    return null;
+  } catch (err) {
+    return describeError(err);
+  }
+}

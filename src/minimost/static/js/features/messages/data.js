@@ -1,0 +1,217 @@
+// Message state per conversation and the rules that keep it exact: every message is
+// upserted by id, an optimistic (pending) message is replaced by its confirmed copy
+// when either the POST answer or the socket event carrying its client_id arrives,
+// and older copies never overwrite newer ones. No DOM here.
+//
+// A conversation's items are confirmed messages in id order, then pending ones in
+// the order they were sent.
+
+export const GROUP_WINDOW_MS = 5 * 60 * 1000;
+
+export function emptyConversation() {
+  return { items: [], hasMore: true, loaded: false, loadingOlder: false, error: null, buffer: [] };
+}
+
+/** Stable key for rendering: the client_id survives the pending → confirmed swap. */
+export function messageKey(m) {
+  return m.client_id ? `c:${m.client_id}` : `m:${m.id}`;
+}
+
+const stamp = (iso) => (iso ? Date.parse(iso) || 0 : 0);
+
+/** Should `incoming` replace `existing` (same message id)? Deletion is final; edits move forward. */
+export function supersedes(incoming, existing) {
+  if (existing.pending) return true;
+  if (existing.deleted_at) return false;
+  if (incoming.deleted_at) return true;
+  return stamp(incoming.edited_at) > stamp(existing.edited_at);
+}
+
+function oldestConfirmedId(items) {
+  for (const m of items) if (!m.pending) return m.id;
+  return null;
+}
+
+/**
+ * Insert or update a confirmed message. With `window: true` (socket events) a message
+ * older than the oldest loaded one is ignored while more history exists, so the list
+ * never shows an island above a gap; the page fetch brings its current state later.
+ */
+export function upsertMessage(conv, message, { window = false } = {}) {
+  let items = conv.items;
+  if (message.client_id) {
+    const p = items.findIndex((m) => m.pending && m.client_id === message.client_id);
+    if (p !== -1) items = items.slice(0, p).concat(items.slice(p + 1));
+  }
+  let at = -1;
+  for (let i = items.length - 1; i >= 0; i--) {
+    if (!items[i].pending && items[i].id === message.id) {
+      at = i;
+      break;
+    }
+  }
+  if (at !== -1) {
+    if (!supersedes(message, items[at])) return items === conv.items ? conv : { ...conv, items };
+    const next = items.slice();
+    next[at] = message;
+    return { ...conv, items: next };
+  }
+  if (window && items === conv.items && conv.hasMore) {
+    const oldest = oldestConfirmedId(items);
+    if (oldest === null ? conv.loaded : message.id < oldest) return conv;
+  }
+  let pos = items.length;
+  while (pos > 0 && (items[pos - 1].pending || items[pos - 1].id > message.id)) pos--;
+  const next = items.slice(0, pos).concat([message], items.slice(pos));
+  return { ...conv, items: next };
+}
+
+/** Mark a message deleted (tombstone). Unknown ids are ignored: we have nothing to show. */
+export function markDeleted(conv, id, deletedAt = new Date().toISOString()) {
+  const at = conv.items.findIndex((m) => !m.pending && m.id === id);
+  if (at === -1 || conv.items[at].deleted_at) return conv;
+  const next = conv.items.slice();
+  next[at] = { ...conv.items[at], text: "", html: "", deleted_at: deletedAt };
+  return { ...conv, items: next };
+}
+
+/** Apply one socket event frame to a conversation (buffered while its first page loads). */
+export function applyFrame(conv, frame) {
+  if (!conv.loaded) return { ...conv, buffer: conv.buffer.concat([frame]) };
+  switch (frame.type) {
+    case "message.created":
+    case "message.updated":
+      return frame.data && frame.data.id !== undefined ? upsertMessage(conv, frame.data, { window: true }) : conv;
+    case "message.deleted":
+      return frame.data ? markDeleted(conv, frame.data.id, frame.data.deleted_at || undefined) : conv;
+    default:
+      return conv;
+  }
+}
+
+/** Merge a fetched page. The newest page marks the conversation loaded and replays the buffer. */
+export function mergePage(conv, messages, hasMore, { older = false } = {}) {
+  let next = conv;
+  for (const m of messages) next = upsertMessage(next, m);
+  if (older) return { ...next, hasMore: Boolean(hasMore), loadingOlder: false };
+  const buffer = next.buffer;
+  next = { ...next, hasMore: Boolean(hasMore), loaded: true, error: null, buffer: [] };
+  for (const frame of buffer) next = applyFrame(next, frame);
+  return next;
+}
+
+/** Keep only the unsent messages: used before refetching after a resync. */
+export function resetConversation(conv) {
+  return { ...emptyConversation(), items: conv ? conv.items.filter((m) => m.pending) : [] };
+}
+
+export function addPending(conv, message) {
+  return { ...conv, items: conv.items.concat([message]) };
+}
+
+export function updatePending(conv, clientId, patch) {
+  const at = conv.items.findIndex((m) => m.pending && m.client_id === clientId);
+  if (at === -1) return conv;
+  const next = conv.items.slice();
+  next[at] = { ...next[at], ...patch };
+  return { ...conv, items: next };
+}
+
+export function removePending(conv, clientId) {
+  const items = conv.items.filter((m) => !(m.pending && m.client_id === clientId));
+  return items.length === conv.items.length ? conv : { ...conv, items };
+}
+
+/** The newest message of `userId` that can still be edited. */
+export function lastOwnMessage(items, userId) {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const m = items[i];
+    if (!m.pending && !m.deleted_at && m.author && m.author.id === userId) return m;
+  }
+  return null;
+}
+
+/**
+ * Rows to render: day dividers and messages, with `grouped` set on a message that
+ * follows one by the same author within GROUP_WINDOW_MS on the same day.
+ */
+export function buildRows(items, dayKeyOf) {
+  const rows = [];
+  let prev = null;
+  let prevDay = null;
+  for (const m of items) {
+    const day = dayKeyOf(m.created_at);
+    if (day !== prevDay) {
+      rows.push({ kind: "day", key: `d:${day}`, day, at: m.created_at });
+      prevDay = day;
+      prev = null;
+    }
+    const grouped = Boolean(
+      prev && prev.author && m.author && prev.author.id === m.author.id &&
+      stamp(m.created_at) - stamp(prev.created_at) < GROUP_WINDOW_MS,
+    );
+    rows.push({ kind: "msg", key: messageKey(m), message: m, grouped });
+    prev = m;
+  }
+  return rows;
+}
+
+// ---- reducer --------------------------------------------------------------
+
+const initial = { byConv: {}, editing: null };
+
+function withConv(state, convId, fn, create = false) {
+  const conv = state.byConv[convId] ?? (create ? emptyConversation() : null);
+  if (!conv) return state;
+  const next = fn(conv);
+  if (next === conv && state.byConv[convId]) return state;
+  return { ...state, byConv: { ...state.byConv, [convId]: next } };
+}
+
+export function reduce(state = initial, action) {
+  switch (action.type) {
+    case "messages/loading":
+      return withConv(state, action.convId, (c) => (action.reset ? resetConversation(c) : { ...c, error: null }), true);
+    case "messages/page":
+      return withConv(state, action.convId, (c) => mergePage(c, action.messages, action.hasMore, { older: action.older }), true);
+    case "messages/olderLoading":
+      return withConv(state, action.convId, (c) => (c.loadingOlder === action.value ? c : { ...c, loadingOlder: action.value }));
+    case "messages/error":
+      return withConv(state, action.convId, (c) => ({ ...c, error: action.error, loadingOlder: false }));
+    case "messages/pending":
+      return withConv(state, action.convId, (c) => addPending(c, action.message), true);
+    case "messages/pendingUpdate":
+      return withConv(state, action.convId, (c) => updatePending(c, action.clientId, action.patch));
+    case "messages/discard":
+      return withConv(state, action.convId, (c) => removePending(c, action.clientId));
+    case "messages/upsert":
+      return withConv(state, action.convId, (c) => upsertMessage(c, action.message));
+    case "messages/deleted":
+      return withConv(state, action.convId, (c) => markDeleted(c, action.id));
+    case "messages/invalidate": {
+      // After a resync: forget every conversation but the open one (refetched next).
+      const keep = state.byConv[action.keep];
+      return { ...state, byConv: keep ? { [action.keep]: resetConversation(keep) } : {} };
+    }
+    case "event": {
+      const { frame } = action;
+      if (!frame.type || !frame.type.startsWith("message.")) return state;
+      const convId = frame.conversation ?? (frame.data && frame.data.conversation_id);
+      const next = withConv(state, convId, (c) => applyFrame(c, frame));
+      if (frame.type === "message.deleted" && state.editing && frame.data && state.editing.id === frame.data.id) {
+        return { ...next, editing: null };
+      }
+      return next;
+    }
+    case "edit/start":
+      return { ...state, editing: { id: action.id, convId: action.convId, saving: false, error: null } };
+    case "edit/saving":
+      return state.editing ? { ...state, editing: { ...state.editing, saving: action.value, error: null } } : state;
+    case "edit/error":
+      return state.editing ? { ...state, editing: { ...state.editing, saving: false, error: action.error } } : state;
+    case "edit/end":
+      return state.editing ? { ...state, editing: null } : state;
+    default:
+      return state;
+  }
+}

@@ -1,0 +1,44 @@
+// /login: sign in, then go to the app.
+
+import { api } from "./core/api.js";
+import { $ } from "./core/dom.js";
+import { authErrorMessages } from "./features/auth/data.js";
+import { bindRevealButtons, clearErrors, setBusy, setFieldError, showErrors } from "./features/auth/ui.js";
+
+const form = $("#login-form");
+bindRevealButtons(form);
+
+const params = new URLSearchParams(location.search);
+if (params.has("logged_out")) $("#auth-notice").hidden = false;
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  clearErrors(form);
+  const username = form.elements.username.value.trim();
+  const password = form.elements.password.value;
+  let missing = false;
+  if (!username) {
+    setFieldError(form, "username", "Enter your username.");
+    missing = true;
+  }
+  if (!password) {
+    setFieldError(form, "password", "Enter your password.");
+    missing = true;
+  }
+  if (missing) {
+    form.querySelector("[aria-invalid=true]").focus();
+    return;
+  }
+  setBusy(form, true, "Signing in…");
+  try {
+    await api.post("/api/v1/auth/login", { username, password }, { auth: false });
+    location.replace("/");
+  } catch (err) {
+    setBusy(form, false);
+    showErrors(form, authErrorMessages(err));
+    if (err.code === "invalid_credentials") {
+      form.elements.password.select();
+      form.elements.password.focus();
+    }
+  }
+});

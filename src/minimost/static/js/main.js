@@ -1,0 +1,191 @@
+// Boot order that never loses an event: who am I (and the newest event id L) →
+// conversations + history of the open one → socket with since=L. From then on the
+// socket resumes from the highest event id it has seen, and every event is applied
+// idempotently, so reconnects and restarts neither drop nor double a message.
+
+import { api, describeError, setCsrfToken, setUnauthenticatedHandler } from "./core/api.js";
+import { createConfirm } from "./core/dialog.js";
+import { $ } from "./core/dom.js";
+import { createSocket } from "./core/socket.js";
+import { createStore } from "./core/store.js";
+import { createToaster } from "./core/toast.js";
+import { reduceSession } from "./features/auth/data.js";
+import { loadConversations } from "./features/channels/actions.js";
+import { pickConversation, reduce as reduceChannels } from "./features/channels/data.js";
+import { mountChannels } from "./features/channels/ui.js";
+import { reduce as reduceComposer } from "./features/composer/data.js";
+import { mountComposer } from "./features/composer/ui.js";
+import { reduce as reduceConnection } from "./features/connection/data.js";
+import { mountConnection } from "./features/connection/ui.js";
+import { loadNewest } from "./features/messages/actions.js";
+import { reduce as reduceMessages } from "./features/messages/data.js";
+import { avatar, authorName, mountMessages } from "./features/messages/ui.js";
+
+const REMEMBER_KEY = "minimost.conversation";
+
+const store = createStore({
+  session: reduceSession,
+  channels: reduceChannels,
+  messages: reduceMessages,
+  composer: reduceComposer,
+  connection: reduceConnection,
+});
+
+let socket = null;
+let leaving = false;
+
+function goToLogin() {
+  if (leaving) return;
+  leaving = true;
+  if (socket) socket.stop();
+  location.replace("/login");
+}
+setUnauthenticatedHandler(goToLogin);
+
+const toast = createToaster($("#toasts"));
+const ask = createConfirm($("#confirm-dialog"));
+
+const composer = mountComposer(store, {
+  form: $("#composer"),
+  input: $("#composer-input"),
+  label: $("#composer-label"),
+  counter: $("#char-count"),
+  sendButton: $("#send-button"),
+});
+
+mountMessages(store, {
+  scroller: $("#message-scroller"),
+  list: $("#message-list"),
+  jumpButton: $("#jump-latest"),
+  ask,
+  toast,
+  focusComposer: () => composer.focus(),
+});
+
+mountChannels(store, {
+  list: $("#channel-list"),
+  title: $("#channel-title"),
+  topic: $("#channel-topic"),
+  toggle: $("#drawer-toggle"),
+  backdrop: $("#drawer-backdrop"),
+  closeButton: $("#drawer-close"),
+  sidebar: $("#sidebar"),
+  onSelect: openConversation,
+});
+
+mountConnection(store, {
+  banner: $("#conn-banner"),
+  text: $("#conn-text"),
+  retryButton: $("#conn-retry"),
+  onRetry: () => socket && socket.retryNow(),
+});
+
+function openConversation(id) {
+  const state = store.get();
+  if (state.channels.activeId === id) return;
+  store.dispatch({ type: "edit/end" });
+  store.dispatch({ type: "channels/select", id });
+  const conv = state.channels.list.find((c) => c.id === id);
+  if (conv) {
+    history.replaceState(null, "", `#${encodeURIComponent(conv.name)}`);
+    try {
+      localStorage.setItem(REMEMBER_KEY, String(id));
+    } catch {
+      /* storage disabled */
+    }
+  }
+  if (!store.get().messages.byConv[id]) loadNewest(store, id);
+  if (matchMedia("(pointer: fine)").matches) composer.focus();
+}
+
+function rememberedConversation() {
+  try {
+    return localStorage.getItem(REMEMBER_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function hashName() {
+  return location.hash.length > 1 ? decodeURIComponent(location.hash.slice(1)) : null;
+}
+
+window.addEventListener("hashchange", () => {
+  const conv = store.get().channels.list.find((c) => c.name === hashName());
+  if (conv) openConversation(conv.id);
+});
+
+async function resync() {
+  // The server could not replay from our cursor: refetch what we show.
+  try {
+    await loadConversations(store);
+    const { activeId } = store.get().channels;
+    store.dispatch({ type: "messages/invalidate", keep: activeId });
+    if (activeId !== null) await loadNewest(store, activeId, { reset: true });
+  } catch (err) {
+    toast(`Couldn't refresh: ${describeError(err)}`, { kind: "error" });
+  }
+}
+
+function renderMe(user) {
+  $("#me-name").textContent = authorName(user);
+  $("#me-username").textContent = `@${user.username}`;
+  $("#me-avatar").replaceChildren(avatar(user));
+}
+
+$("#logout").addEventListener("click", async () => {
+  leaving = true;
+  if (socket) socket.stop();
+  try {
+    await api.post("/api/v1/auth/logout");
+  } catch {
+    /* the session may already be gone; leave anyway */
+  }
+  location.replace("/login?logged_out=1");
+});
+
+async function withRetry(step) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (leaving || !err.transient) throw err;
+      store.dispatch({ type: "connection/status", status: "offline" });
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** attempt)));
+    }
+  }
+}
+
+async function boot() {
+  const me = await withRetry(() => api.get("/api/v1/me"));
+  setCsrfToken(me.csrf_token);
+  store.dispatch({ type: "session/loaded", user: me.user });
+  renderMe(me.user);
+
+  const conversations = await withRetry(() => loadConversations(store));
+  const first = pickConversation(store.get().channels.list, { hashName: hashName(), rememberedId: rememberedConversation() });
+  if (first !== null) {
+    store.dispatch({ type: "channels/select", id: first });
+    const conv = conversations.find((c) => c.id === first);
+    history.replaceState(null, "", `#${encodeURIComponent(conv.name)}`);
+    await loadNewest(store, first);
+  }
+
+  socket = createSocket({
+    since: me.last_event_id,
+    onEvent: (frame) => store.dispatch({ type: "event", frame }),
+    onResync: resync,
+    onStatus: (status) => store.dispatch({ type: "connection/status", status }),
+    onAuthLost: goToLogin,
+  });
+  window.addEventListener("online", () => socket.retryNow());
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") socket.retryNow();
+  });
+  document.body.classList.add("ready");
+}
+
+boot().catch((err) => {
+  if (leaving) return;
+  toast(`MiniMost couldn't start: ${describeError(err)}`, { kind: "error", ms: 60_000 });
+});
