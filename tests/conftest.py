@@ -108,6 +108,5 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def users(app: FastAPI) -> Iterator[UserFactory]:
-    factory = UserFactory(app)
-    yield factory
+def users(app: FastAPI) -> UserFactory:
+    return UserFactory(app)
