@@ -22,9 +22,11 @@ from minimost.datadir import load_secret, prepare_data_dir
 from minimost.db.engine import Database
 from minimost.db.migrate import upgrade
 from minimost.domain.actions.conversations import ensure_public_channels
+from minimost.domain.actions.messages import PendingSend, SendResult, write_sends
 from minimost.domain.clock import Clock, SystemClock
 from minimost.domain.context import Ctx
-from minimost.domain.events import Published
+from minimost.domain.events import Published, Publisher
+from minimost.domain.group_commit import GroupCommit
 from minimost.domain.passwords import Passwords
 from minimost.domain.queries.events import last_event_id, load_range
 from minimost.ratelimit import RateLimiter
@@ -40,6 +42,28 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_JSON_BODY = 1024 * 1024
+
+
+def build_ctx(
+    settings: Settings, db: Database, publisher: Publisher, clock: Clock | None = None
+) -> Ctx:
+    """The domain context; the group-commit writer closes over the context it serves."""
+
+    async def write_batch(batch: list[PendingSend]) -> list[SendResult | BaseException]:
+        return await write_sends(ctx, batch)
+
+    ctx = Ctx(
+        db=db,
+        publisher=publisher,
+        clock=clock or SystemClock(),
+        settings=settings,
+        passwords=Passwords(
+            memory_kib=settings.password_hash_memory_kib,
+            time_cost=settings.password_hash_time_cost,
+        ),
+        sends=GroupCommit(write_batch),
+    )
+    return ctx
 
 
 async def bootstrap(ctx: Ctx) -> list[str]:
@@ -63,16 +87,7 @@ def create_app(
         return await load_range(db, after, upto)
 
     hub = Hub(loader=load)
-    ctx = Ctx(
-        db=db,
-        publisher=BusPublisher(bus),
-        clock=clock or SystemClock(),
-        settings=settings,
-        passwords=Passwords(
-            memory_kib=settings.password_hash_memory_kib,
-            time_cost=settings.password_hash_time_cost,
-        ),
-    )
+    ctx = build_ctx(settings, db, BusPublisher(bus), clock)
     if ca_path is None and settings.tls:
         ca_path = settings.data_dir / "tls" / "ca.pem"
     registry = CollectorRegistry()

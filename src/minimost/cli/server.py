@@ -41,12 +41,9 @@ def raise_open_file_limit() -> int:
 
 
 def _bootstrap(settings: Settings) -> list[str]:
-    from minimost.app import bootstrap
+    from minimost.app import bootstrap, build_ctx
     from minimost.db.engine import Database
-    from minimost.domain.clock import SystemClock
-    from minimost.domain.context import Ctx
     from minimost.domain.events import Published
-    from minimost.domain.passwords import Passwords
 
     class _Discard:
         # Nobody is connected yet; the events are in the log for later replay.
@@ -56,10 +53,7 @@ def _bootstrap(settings: Settings) -> list[str]:
     async def run() -> list[str]:
         db = Database(settings.db_url)
         try:
-            ctx = Ctx(
-                db, _Discard(), SystemClock(), settings, Passwords(memory_kib=64, time_cost=1)
-            )
-            return await bootstrap(ctx)
+            return await bootstrap(build_ctx(settings, db, _Discard()))
         finally:
             await db.dispose()
 

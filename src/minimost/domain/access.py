@@ -74,3 +74,56 @@ async def readable_conversation_ids(conn: AsyncConnection, user_id: int) -> set[
         select(Membership.conversation_id).where(Membership.user_id == user_id)
     )
     return {int(cid) for cid in result.scalars()}
+
+
+async def access_conversations(
+    conn: AsyncConnection, pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], Any]:
+    """Batch form of ``access_conversation`` for ``{(user_id, conversation_id)}``: one query,
+    same rule. Pairs the user may not read are absent from the result."""
+    if not pairs:
+        return {}
+    user_ids = {user for user, _ in pairs}
+    conversation_ids = {conv for _, conv in pairs}
+    rows = (
+        await conn.execute(
+            select(
+                Conversation.id,
+                Conversation.kind,
+                Conversation.name,
+                Conversation.topic,
+                Conversation.created_at,
+                Conversation.archived_at,
+            ).where(Conversation.id.in_(conversation_ids))
+        )
+    ).all()
+    members = {
+        (int(user), int(conv))
+        for user, conv in await conn.execute(
+            select(Membership.user_id, Membership.conversation_id).where(
+                Membership.conversation_id.in_(conversation_ids),
+                Membership.user_id.in_(user_ids),
+            )
+        )
+    }
+    found: dict[tuple[int, int], Any] = {}
+    by_id = {row.id: row for row in rows}
+    for user, conv in pairs:
+        row = by_id.get(conv)
+        is_member = (user, conv) in members
+        if row is not None and can_read(row.kind, is_member):
+            found[(user, conv)] = _WithMembership(row, is_member)
+    return found
+
+
+class _WithMembership:
+    """A conversation row plus ``is_member``, shaped like ``access_conversation``'s row."""
+
+    __slots__ = ("_row", "is_member")
+
+    def __init__(self, row: Any, is_member: bool) -> None:
+        self._row = row
+        self.is_member = is_member
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from minimost.config import Settings
 from minimost.db.engine import Database
 
 from .clock import Clock
 from .events import Publisher
+from .group_commit import GroupCommit
 from .passwords import Passwords
 
 
@@ -19,6 +21,8 @@ class Ctx:
     clock: Clock
     settings: Settings
     passwords: Passwords
+    # Group commit for message sends (see actions.messages.write_sends).
+    sends: GroupCommit[Any, Any]
 
 
 @dataclass(frozen=True, slots=True)

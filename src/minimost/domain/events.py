@@ -68,30 +68,43 @@ def dumps(data: Mapping[str, Any]) -> str:
 
 async def publish_on_commit(tx: Tx, publisher: Publisher, event: Event, now: datetime) -> int:
     """Append ``event`` to the log in ``tx``; publish it once ``tx`` commits. Returns its id."""
+    return (await publish_many_on_commit(tx, publisher, [event], now))[0]
+
+
+async def publish_many_on_commit(
+    tx: Tx, publisher: Publisher, events: list[Event], now: datetime
+) -> list[int]:
+    """``publish_on_commit`` for several events with one INSERT; published in this order."""
     await tx.ordered()
-    payload = dumps(event.data)
+    payloads = [dumps(event.data) for event in events]
     result = await tx.conn.execute(
-        insert(EventRow)
-        .values(
+        insert(EventRow).returning(EventRow.id, sort_by_parameter_order=True),
+        [
+            {
+                "conversation_id": event.conversation_id,
+                "user_id": event.user_id,
+                "type": event.type.value,
+                "payload": payload,
+                "created_at": now,
+            }
+            for event, payload in zip(events, payloads, strict=True)
+        ],
+    )
+    ids = [int(i) for i in result.scalars().all()]
+    published = [
+        Published(
+            id=event_id,
+            type=event.type.value,
             conversation_id=event.conversation_id,
             user_id=event.user_id,
-            type=event.type.value,
-            payload=payload,
-            created_at=now,
+            frame=encode_frame(event_id, event.type.value, event.conversation_id, payload),
         )
-        .returning(EventRow.id)
-    )
-    event_id = int(result.scalar_one())
-    published = Published(
-        id=event_id,
-        type=event.type.value,
-        conversation_id=event.conversation_id,
-        user_id=event.user_id,
-        frame=encode_frame(event_id, event.type.value, event.conversation_id, payload),
-    )
+        for event_id, event, payload in zip(ids, events, payloads, strict=True)
+    ]
 
     async def _publish() -> None:
-        await publisher.publish(published)
+        for item in published:
+            await publisher.publish(item)
 
     tx.after_commit(_publish)
-    return event_id
+    return ids

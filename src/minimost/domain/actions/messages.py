@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from minimost.db.models import Message
-from minimost.domain.access import access_conversation, access_message
+from minimost.domain.access import access_conversations, access_message
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Conflict, Forbidden, Invalid, NotFound
-from minimost.domain.events import Event, EventType, publish_on_commit
+from minimost.domain.events import Event, EventType, publish_many_on_commit, publish_on_commit
 from minimost.domain.render import render_markdown
-from minimost.domain.views import iso, message_select, message_view
+from minimost.domain.views import iso, message_select, message_view, user_view
 
 MAX_TEXT = 10_000
 
@@ -27,78 +29,163 @@ def clean_text(text: str) -> str:
     return text
 
 
-async def _existing_by_client_id(conn: Any, actor: Actor, client_id: str) -> Any:
-    return (
-        await conn.execute(
-            message_select().where(Message.author_id == actor.id, Message.client_id == client_id)
-        )
-    ).one_or_none()
+@dataclass(frozen=True, slots=True)
+class PendingSend:
+    actor: Actor
+    conversation_id: int
+    text: str
+    html: str
+    client_id: str | None
+
+
+SendResult = tuple[dict[str, Any], bool]
 
 
 async def send_message(
     ctx: Ctx, actor: Actor, conversation_id: int, text: str, client_id: str | None
-) -> tuple[dict[str, Any], bool]:
-    """Post a message. Idempotent by ``client_id``: a retry returns ``(original, False)``."""
+) -> SendResult:
+    """Post a message. Idempotent by ``client_id``: a retry returns ``(original, False)``.
+
+    Concurrent sends are group-committed (``domain.group_commit``): one transaction, one
+    INSERT for the messages and one for their events, results handed back one by one.
+    """
     text = clean_text(text)
     html = render_markdown(text)  # CPU work stays outside the write transaction
-    now = ctx.clock.now()
+    result: SendResult = await ctx.sends.submit(
+        PendingSend(actor, conversation_id, text, html, client_id)
+    )
+    return result
+
+
+async def write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | BaseException]:
+    """The group-commit writer: validate each send, insert the valid ones together."""
     try:
-        async with ctx.db.write() as tx:
-            conversation = await access_conversation(tx.conn, actor, conversation_id)
-            if client_id is not None:
-                existing = await _existing_by_client_id(tx.conn, actor, client_id)
-                if existing is not None:
-                    return _replayed(existing, conversation_id), False
-            if not conversation.is_member:
-                raise Forbidden("join this channel to post in it", code="not_a_member")
-            if conversation.archived_at is not None:
-                raise Forbidden("this conversation is archived", code="archived")
+        return await _write_sends(ctx, batch)
+    except IntegrityError:
+        if len(batch) > 1:
+            # Isolate the culprit (a concurrent retry on another node): one by one.
+            results: list[SendResult | BaseException] = []
+            for item in batch:
+                results.extend(await write_sends(ctx, [item]))
+            return results
+        item = batch[0]
+        if item.client_id is None:
+            raise
+        # Lost a race with a retry of the same client_id on another process: return it.
+        async with ctx.db.read() as conn:
+            existing = await _existing(conn, {(item.actor.id, item.client_id)})
+        row = existing.get((item.actor.id, item.client_id))
+        if row is None:
+            raise
+        try:
+            return [(_replayed(row, item.conversation_id), False)]
+        except Conflict as exc:
+            return [exc]
+
+
+async def _existing(conn: Any, keys: set[tuple[int, str]]) -> dict[tuple[int, str], Any]:
+    if not keys:
+        return {}
+    rows = (
+        await conn.execute(
+            message_select().where(tuple_(Message.author_id, Message.client_id).in_(list(keys)))
+        )
+    ).all()
+    return {(row.author_id, row.client_id): row for row in rows}
+
+
+async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | BaseException]:
+    results: list[SendResult | BaseException | None] = [None] * len(batch)
+    first_of: dict[tuple[int, str], int] = {}  # same client_id twice in one batch
+    accepted: list[int] = []
+    async with ctx.db.write() as tx:
+        readable = await access_conversations(
+            tx.conn, {(p.actor.id, p.conversation_id) for p in batch}
+        )
+        existing = await _existing(
+            tx.conn, {(p.actor.id, p.client_id) for p in batch if p.client_id is not None}
+        )
+        for index, item in enumerate(batch):
+            conversation = readable.get((item.actor.id, item.conversation_id))
+            key = None if item.client_id is None else (item.actor.id, item.client_id)
+            if conversation is None:
+                results[index] = NotFound("conversation not found")
+            elif key is not None and key in existing:
+                try:
+                    results[index] = (_replayed(existing[key], item.conversation_id), False)
+                except Conflict as exc:
+                    results[index] = exc
+            elif not conversation.is_member:
+                results[index] = Forbidden("join this channel to post in it", code="not_a_member")
+            elif conversation.archived_at is not None:
+                results[index] = Forbidden("this conversation is archived", code="archived")
+            elif key is not None and key in first_of:
+                continue  # resolved below from the first one
+            else:
+                if key is not None:
+                    first_of[key] = index
+                accepted.append(index)
+        if accepted:
+            now = ctx.clock.now()
             await tx.ordered()  # message ids in commit order, like event ids
-            message_id = (
-                await tx.conn.execute(
-                    insert(Message)
-                    .values(
-                        conversation_id=conversation_id,
-                        author_id=actor.id,
-                        client_id=client_id,
-                        body_md=text,
-                        body_html=html,
-                        created_at=now,
+            ids = (
+                (
+                    await tx.conn.execute(
+                        insert(Message).returning(Message.id, sort_by_parameter_order=True),
+                        [
+                            {
+                                "conversation_id": batch[i].conversation_id,
+                                "author_id": batch[i].actor.id,
+                                "client_id": batch[i].client_id,
+                                "body_md": batch[i].text,
+                                "body_html": batch[i].html,
+                                "created_at": now,
+                            }
+                            for i in accepted
+                        ],
                     )
-                    .returning(Message.id)
                 )
-            ).scalar_one()
-            view = {
-                "id": message_id,
-                "conversation_id": conversation_id,
-                "author": {
-                    "id": actor.id,
-                    "username": actor.username,
-                    "display_name": actor.display_name,
-                },
-                "text": text,
-                "html": html,
-                "created_at": iso(now),
-                "edited_at": None,
-                "deleted_at": None,
-                "client_id": client_id,
-            }
-            await publish_on_commit(
+                .scalars()
+                .all()
+            )
+            views = [
+                _new_view(batch[i], int(mid), now) for i, mid in zip(accepted, ids, strict=True)
+            ]
+            await publish_many_on_commit(
                 tx,
                 ctx.publisher,
-                Event(EventType.MESSAGE_CREATED, view, conversation_id=conversation_id),
+                [
+                    Event(EventType.MESSAGE_CREATED, view, conversation_id=view["conversation_id"])
+                    for view in views
+                ],
                 now,
             )
-    except IntegrityError:
-        # A concurrent retry with the same client_id committed first (PostgreSQL).
-        if client_id is None:
-            raise
-        async with ctx.db.read() as conn:
-            existing = await _existing_by_client_id(conn, actor, client_id)
-        if existing is None:
-            raise
-        return _replayed(existing, conversation_id), False
-    return view, True
+            for i, view in zip(accepted, views, strict=True):
+                results[i] = (view, True)
+    for index, item in enumerate(batch):
+        if results[index] is None and item.client_id is not None:
+            first = results[first_of[(item.actor.id, item.client_id)]]
+            if isinstance(first, tuple) and first[0]["conversation_id"] == item.conversation_id:
+                results[index] = (first[0], False)
+            else:
+                results[index] = Conflict(
+                    "client_id was already used for another message", code="client_id_reused"
+                )
+    return [r for r in results if r is not None]
+
+
+def _new_view(item: PendingSend, message_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "id": message_id,
+        "conversation_id": item.conversation_id,
+        "author": user_view(item.actor.id, item.actor.username, item.actor.display_name),
+        "text": item.text,
+        "html": item.html,
+        "created_at": iso(now),
+        "edited_at": None,
+        "deleted_at": None,
+        "client_id": item.client_id,
+    }
 
 
 def _replayed(row: Any, conversation_id: int) -> dict[str, Any]:
