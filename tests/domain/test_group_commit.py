@@ -1,0 +1,86 @@
+"""Group commit: concurrent submissions share a batch; each caller gets its own outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from minimost.domain.actions.messages import send_message
+from minimost.domain.context import Actor
+from minimost.domain.errors import Conflict, Forbidden, NotFound
+from minimost.domain.group_commit import GroupCommit
+
+
+async def test_concurrent_submissions_share_batches_and_keep_their_results() -> None:
+    seen: list[list[int]] = []
+    gate = asyncio.Event()
+
+    async def writer(batch: list[int]) -> list[int | BaseException]:
+        seen.append(batch)
+        await gate.wait()  # the first batch is "in the database" while others queue
+        return [ValueError(n) if n == 3 else n * 10 for n in batch]
+
+    commit: GroupCommit[int, int] = GroupCommit(writer)
+    tasks = [asyncio.create_task(commit.submit(n)) for n in range(4)]
+    while not seen:
+        await asyncio.sleep(0)
+    # Arrive while the first batch is being written: they form the next batch together.
+    tasks += [asyncio.create_task(commit.submit(n)) for n in range(4, 6)]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    gate.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert [r for r in results if not isinstance(r, BaseException)] == [0, 10, 20, 40, 50]
+    assert isinstance(results[3], ValueError)
+    assert seen == [[0, 1, 2, 3], [4, 5]]
+    assert commit.batches == 2
+
+
+async def test_a_failing_writer_fails_its_batch_only() -> None:
+    calls = 0
+
+    async def writer(batch: list[int]) -> list[int | BaseException]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("database went away")
+        return batch
+
+    commit: GroupCommit[int, int] = GroupCommit(writer)
+    with pytest.raises(RuntimeError):
+        await commit.submit(1)
+    assert await commit.submit(2) == 2
+
+
+async def test_batched_sends_validate_each_item(app, users) -> None:
+    alice = await users("alice")
+    bob = await users("bob")
+    ctx = app.state.minimost.ctx
+    general = alice.channel("general")
+    # Bob leaves general: his sends there must fail while Alice's in the same batch pass.
+    response = await bob.delete(f"/api/v1/conversations/{general}/members/{bob.id}")
+    assert response.status_code == 204
+    a = Actor(alice.id, "alice", "", True)
+    b = Actor(bob.id, "bob", "", False)
+    same = uuid.uuid4().hex
+    results = await asyncio.gather(
+        send_message(ctx, a, general, "one", None),
+        send_message(ctx, b, general, "not a member", None),
+        send_message(ctx, a, 999_999, "nowhere", None),
+        send_message(ctx, a, general, "twice", same),
+        send_message(ctx, a, general, "twice", same),
+        send_message(ctx, a, alice.channel("random"), "reused id", same),
+        return_exceptions=True,
+    )
+    assert results[0][1] is True
+    assert isinstance(results[1], Forbidden)
+    assert isinstance(results[2], NotFound)
+    first, second = results[3], results[4]
+    assert first[0]["id"] == second[0]["id"]
+    assert {first[1], second[1]} == {True, False}
+    assert isinstance(results[5], Conflict)
+    page = await alice.history("general")
+    assert [m["text"] for m in page["messages"]] == ["one", "twice"]
+    assert ctx.sends.batches >= 1
