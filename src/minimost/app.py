@@ -22,6 +22,7 @@ from minimost.datadir import load_secret, prepare_data_dir
 from minimost.db.engine import Database
 from minimost.db.migrate import upgrade
 from minimost.domain.actions.conversations import ensure_public_channels
+from minimost.domain.actions.maintenance import prune_events, prune_sessions
 from minimost.domain.actions.messages import PendingSend, SendResult, write_sends
 from minimost.domain.clock import Clock, SystemClock
 from minimost.domain.context import Ctx
@@ -72,6 +73,17 @@ async def bootstrap(ctx: Ctx) -> list[str]:
     return await ensure_public_channels(ctx, list(ctx.settings.channels))
 
 
+async def _housekeeping(ctx: Ctx, every: float = 3600.0) -> None:
+    """Prune the replay log and expired sessions at start and then hourly."""
+    while True:
+        try:
+            await prune_events(ctx)
+            await prune_sessions(ctx)
+        except Exception:
+            log.exception("housekeeping failed; retrying in an hour")
+        await asyncio.sleep(every)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -120,6 +132,7 @@ def create_app(
         await bus.connect()
         hub.last_id = await last_event_id(db)
         hub_task = asyncio.create_task(hub.run(bus), name="minimost-hub")
+        housekeeping = asyncio.create_task(_housekeeping(ctx), name="minimost-housekeeping")
         # Everything allocated so far lives for the whole run: keep it out of GC passes,
         # which otherwise pause the loop for long with many sockets (design.md §9).
         gc.collect()
@@ -128,9 +141,10 @@ def create_app(
             yield
         finally:
             hub.close_all()
-            hub_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await hub_task
+            for task in (hub_task, housekeeping):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await bus.disconnect()
             await db.dispose()
 

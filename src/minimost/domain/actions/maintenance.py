@@ -1,0 +1,48 @@
+"""Housekeeping writes: prune the replay log and expired sessions.
+
+Idempotent deletes by age, so several processes running them at once is harmless. The
+retention janitor for messages and files (size caps, fair eviction) builds on this.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from minimost.db.models import Event, Session
+from minimost.domain.context import Ctx
+
+BATCH = 5000
+
+
+async def prune_events(ctx: Ctx) -> int:
+    """Delete events older than ``event_retention_days``, in small batches that never hold
+    the write lock for long. Clients resuming from before the cut get ``resync``."""
+    cutoff = ctx.clock.now() - timedelta(days=ctx.settings.event_retention_days)
+    removed = 0
+    while True:
+        async with ctx.db.write() as tx:
+            ids = (
+                (
+                    await tx.conn.execute(
+                        select(Event.id)
+                        .where(Event.created_at < cutoff)
+                        .order_by(Event.id)
+                        .limit(BATCH)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if ids:
+                await tx.conn.execute(delete(Event).where(Event.id.in_(ids)))
+        removed += len(ids)
+        if len(ids) < BATCH:
+            return removed
+
+
+async def prune_sessions(ctx: Ctx) -> int:
+    async with ctx.db.write() as tx:
+        result = await tx.conn.execute(delete(Session).where(Session.expires_at < ctx.clock.now()))
+    return int(getattr(result, "rowcount", 0) or 0)
