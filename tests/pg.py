@@ -38,7 +38,8 @@ async def create_database(template: str | None = None) -> str:
     name = f"mm_test_{uuid.uuid4().hex[:12]}"
     conn = await _admin()
     try:
-        suffix = f" TEMPLATE {template}" if template else ""
+        # FILE_COPY clones a small template faster than the default WAL_LOG strategy.
+        suffix = f" TEMPLATE {template} STRATEGY FILE_COPY" if template else ""
         await conn.execute(f'CREATE DATABASE "{name}"{suffix}')
     finally:
         await conn.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -53,17 +54,22 @@ async def resolve_actor(
 ) -> tuple[Actor, str | None]:
     """The actor for a bearer token or a session cookie, and the session token if cookie."""
     token = bearer_token(authorization)
-    if token is not None:
-        actor = await actor_for_api_token(state.ctx.db, token, ip)
-        if actor is None:
-            raise Unauthenticated("invalid or revoked token")
-        return actor, None
-    if not session_token:
+    if token is None and not session_token:
         raise Unauthenticated("sign in first")
-    actor = await actor_for_session(state.ctx.db, session_token, state.ctx.clock.now(), ip)
-    if actor is None:
-        raise Unauthenticated("your session has ended; sign in again")
-    return actor, session_token
+    secret = token or session_token or ""
+    now = state.ctx.clock.monotonic()
+    cached = state.actors.get(secret, now)
+    if cached is None:
+        if token is not None:
+            cached = await actor_for_api_token(state.ctx.db, token)
+        else:
+            cached = await actor_for_session(state.ctx.db, secret, state.ctx.clock.now())
+        if cached is None:
+            raise Unauthenticated(
+                "invalid or revoked token" if token else "your session has ended; sign in again"
+            )
+        state.actors.put(secret, cached, now)
+    return replace(cached, ip=ip), None if token is not None else session_token
 
 
 async def current_actor(request: Request, state: StateDep) -> Actor:

@@ -71,6 +71,9 @@ async def _validation(_: Request, exc: Exception) -> Response:
 
 async def _http(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI's wrapper for bodies it could not decode at all (e.g. not UTF-8).
+        return error_response(400, "invalid_json", "the request body is not valid JSON")
     code = HTTP_CODES.get(exc.status_code, "error")
     message = str(exc.detail) or code.replace("_", " ")
     return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
@@ -14,6 +14,7 @@ from minimost.domain.context import Ctx
 from minimost.ratelimit import RateLimiter
 from minimost.realtime.bus.base import Bus
 from minimost.realtime.hub import Hub
+from minimost.web.auth_cache import ActorCache
 
 
 @dataclass
@@ -26,6 +27,7 @@ class AppState:
     secret: bytes
     ca_path: Path | None
     metrics: CollectorRegistry
+    actors: ActorCache = field(default_factory=ActorCache)
 
     def csrf_for(self, session_token: str) -> str:
         """CSRF token bound to the session: derivable, so nothing extra is stored."""

@@ -24,7 +24,7 @@ async def list_for(db: Database, actor: Actor) -> list[dict[str, Any]]:
                 .order_by(Conversation.kind.desc(), Conversation.name, Conversation.id)
             )
         ).all()
-    return [conversation_view(row) for row in rows]
+    return [{**conversation_view(row), "is_member": True} for row in rows]
 
 
 async def get(db: Database, actor: Actor, conversation_id: int) -> dict[str, Any]:

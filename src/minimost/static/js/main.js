@@ -3,7 +3,7 @@
 // socket resumes from the highest event id it has seen, and every event is applied
 // idempotently, so reconnects and restarts neither drop nor double a message.
 
-import { api, describeError, setCsrfToken, setUnauthenticatedHandler } from "./core/api.js";
+import { api, describeError, setCsrfRefresher, setCsrfToken, setUnauthenticatedHandler } from "./core/api.js";
 import { createConfirm } from "./core/dialog.js";
 import { $ } from "./core/dom.js";
 import { createSocket } from "./core/socket.js";
@@ -17,9 +17,10 @@ import { reduce as reduceComposer } from "./features/composer/data.js";
 import { mountComposer } from "./features/composer/ui.js";
 import { reduce as reduceConnection } from "./features/connection/data.js";
 import { mountConnection } from "./features/connection/ui.js";
-import { loadNewest } from "./features/messages/actions.js";
-import { reduce as reduceMessages } from "./features/messages/data.js";
-import { avatar, authorName, mountMessages } from "./features/messages/ui.js";
+import { loadNewest, retryPendingNow } from "./features/messages/actions.js";
+import { needsLoad, reduce as reduceMessages } from "./features/messages/data.js";
+import { authorName, avatar } from "./features/messages/rows.js";
+import { mountMessages } from "./features/messages/ui.js";
 
 const REMEMBER_KEY = "minimost.conversation";
 
@@ -41,6 +42,7 @@ function goToLogin() {
   location.replace("/login");
 }
 setUnauthenticatedHandler(goToLogin);
+setCsrfRefresher(async () => (await api.get("/api/v1/me")).csrf_token);
 
 const toast = createToaster($("#toasts"));
 const ask = createConfirm($("#confirm-dialog"));
@@ -94,7 +96,7 @@ function openConversation(id) {
       /* storage disabled */
     }
   }
-  if (!store.get().messages.byConv[id]) loadNewest(store, id);
+  if (needsLoad(store.get().messages.byConv[id])) loadNewest(store, id);
   if (matchMedia("(pointer: fine)").matches) composer.focus();
 }
 
@@ -175,7 +177,10 @@ async function boot() {
     since: me.last_event_id,
     onEvent: (frame) => store.dispatch({ type: "event", frame }),
     onResync: resync,
-    onStatus: (status) => store.dispatch({ type: "connection/status", status }),
+    onStatus: (status) => {
+      store.dispatch({ type: "connection/status", status });
+      if (status === "online") retryPendingNow(); // unsent messages go out right away
+    },
     onAuthLost: goToLogin,
   });
   window.addEventListener("online", () => socket.retryNow());

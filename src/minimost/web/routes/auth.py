@@ -59,8 +59,11 @@ async def login(body: LoginIn, request: Request, response: Response, state: Stat
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(request: Request, actor: ActorDep, ctx: CtxDep) -> Response:
-    await accounts.logout(ctx, actor, getattr(request.state, "session_token", None))
+async def logout(request: Request, actor: ActorDep, state: StateDep) -> Response:
+    session_token = getattr(request.state, "session_token", None)
+    await accounts.logout(state.ctx, actor, session_token)
+    if session_token:
+        state.actors.forget(session_token)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="lax")
     return response

@@ -51,6 +51,7 @@ class ConversationOut(BaseModel):
     topic: str
     created_at: str | None
     archived: bool
+    is_member: bool | None = None
 
 
 ERRORS: dict[int | str, dict[str, object]] = {

@@ -3,9 +3,18 @@
 
 let csrfToken = null;
 let onUnauthenticated = null;
+let refreshCsrf = null;
 
 export function setCsrfToken(token) {
   csrfToken = token || null;
+}
+
+/**
+ * How to get a fresh CSRF token (the app asks /api/v1/me). Used once per call when the
+ * server answers 403 csrf_failed, e.g. after it rotated its secret.
+ */
+export function setCsrfRefresher(refresher) {
+  refreshCsrf = refresher;
 }
 
 /** Called once when a call answers 401 not_authenticated (the session is gone). */
@@ -31,7 +40,7 @@ export class ApiError extends Error {
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-export async function request(method, path, body, { signal, auth = true } = {}) {
+export async function request(method, path, body, { signal, auth = true, retried = false } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (UNSAFE.has(method) && csrfToken) headers["X-CSRF-Token"] = csrfToken;
@@ -62,6 +71,10 @@ export async function request(method, path, body, { signal, auth = true } = {}) 
     retryAfter: Number.isFinite(retryHeader) && retryHeader > 0 ? retryHeader : null,
   });
   if (auth && response.status === 401 && onUnauthenticated) onUnauthenticated(apiError);
+  if (apiError.code === "csrf_failed" && refreshCsrf && !retried) {
+    setCsrfToken(await refreshCsrf());
+    return request(method, path, body, { signal, auth, retried: true });
+  }
   throw apiError;
 }
 

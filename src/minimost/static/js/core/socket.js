@@ -58,6 +58,7 @@ export function createSocket(options) {
   let stopped = false;
   let status = null;
   let helloHead = null;
+  let resyncedHere = false; // one refetch per connection is enough
 
   function setStatus(next) {
     if (next === status) return;
@@ -99,11 +100,13 @@ export function createSocket(options) {
       startPings();
       const head = frame.data && Number.isInteger(frame.data.last_event_id) ? frame.data.last_event_id : null;
       helloHead = head;
+      resyncedHere = false;
       if (cursor === null && head !== null) {
         cursor = head; // live from now: nothing before the hello concerns us
       } else if (head !== null && sentSince !== null && head < sentSince) {
         // The server's log is behind our cursor (its database was reset): start over.
         cursor = head;
+        resyncedHere = true;
         onResync();
       }
       return;
@@ -112,7 +115,8 @@ export function createSocket(options) {
       // Our cursor was pruned. The hello told us where the server is now; events after
       // it follow on this socket, and the caller refetches everything before it.
       if (helloHead !== null && (cursor === null || helloHead > cursor)) cursor = helloHead;
-      onResync();
+      if (!resyncedHere) onResync();
+      resyncedHere = true;
       return;
     }
     if (frame.type === "pong") return;

@@ -6,10 +6,28 @@ import { api, ApiError, describeError } from "../../core/api.js";
 import { makePending } from "../composer/data.js";
 
 export const PAGE_SIZE = 50;
-const SEND_ATTEMPTS = 6;
+const SEND_GIVE_UP_MS = 120_000; // then the message shows "Not sent" with Retry
 
 const base = (convId) => `/api/v1/conversations/${encodeURIComponent(convId)}/messages`;
-const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Sends waiting to retry; retryPendingNow() wakes them (the socket is back online).
+const wakers = new Set();
+
+function wait(ms) {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      wakers.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    wakers.add(done);
+  });
+}
+
+export function retryPendingNow() {
+  for (const wake of [...wakers]) wake();
+}
 
 export async function loadNewest(store, convId, { reset = false } = {}) {
   store.dispatch({ type: "messages/loading", convId, reset });
@@ -57,21 +75,22 @@ export function retrySend(store, convId, clientId) {
 }
 
 async function deliver(store, convId, clientId, text) {
-  for (let attempt = 0; attempt < SEND_ATTEMPTS; attempt++) {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
     try {
       const { message } = await api.post(base(convId), { text, client_id: clientId });
       store.dispatch({ type: "messages/upsert", convId, message });
       return;
     } catch (err) {
       const transient = err instanceof ApiError && err.transient;
-      if (!transient || attempt === SEND_ATTEMPTS - 1) {
+      if (!transient || Date.now() - started > SEND_GIVE_UP_MS) {
         store.dispatch({
           type: "messages/pendingUpdate", convId, clientId,
           patch: { failed: true, error: describeError(err) },
         });
         return;
       }
-      const backoff = err.retryAfter ? err.retryAfter * 1000 : Math.min(8000, 500 * 2 ** attempt);
+      const backoff = err.retryAfter ? err.retryAfter * 1000 : Math.min(10_000, 500 * 2 ** attempt);
       await wait(backoff);
       // Confirmed meanwhile through the socket? Then we are done.
       const conv = store.get().messages.byConv[convId];

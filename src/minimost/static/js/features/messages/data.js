@@ -9,7 +9,7 @@
 export const GROUP_WINDOW_MS = 5 * 60 * 1000;
 
 export function emptyConversation() {
-  return { items: [], hasMore: true, loaded: false, loadingOlder: false, error: null, buffer: [] };
+  return { items: [], hasMore: true, loaded: false, loading: false, loadingOlder: false, error: null, buffer: [] };
 }
 
 /** Stable key for rendering: the client_id survives the pending → confirmed swap. */
@@ -95,9 +95,14 @@ export function mergePage(conv, messages, hasMore, { older = false } = {}) {
   for (const m of messages) next = upsertMessage(next, m);
   if (older) return { ...next, hasMore: Boolean(hasMore), loadingOlder: false };
   const buffer = next.buffer;
-  next = { ...next, hasMore: Boolean(hasMore), loaded: true, error: null, buffer: [] };
+  next = { ...next, hasMore: Boolean(hasMore), loaded: true, loading: false, error: null, buffer: [] };
   for (const frame of buffer) next = applyFrame(next, frame);
   return next;
+}
+
+/** Should the newest page be fetched when the conversation is opened? */
+export function needsLoad(conv) {
+  return !conv || (!conv.loaded && !conv.loading && !conv.error);
 }
 
 /** Keep only the unsent messages: used before refetching after a resync. */
@@ -122,11 +127,16 @@ export function removePending(conv, clientId) {
   return items.length === conv.items.length ? conv : { ...conv, items };
 }
 
-/** The newest message of `userId` that can still be edited. */
+/**
+ * The newest message of `userId` that can still be edited, or null. While your newest
+ * message is still being sent there is nothing to edit yet (not the one before it).
+ */
 export function lastOwnMessage(items, userId) {
   for (let i = items.length - 1; i >= 0; i--) {
     const m = items[i];
-    if (!m.pending && !m.deleted_at && m.author && m.author.id === userId) return m;
+    if (!m.author || m.author.id !== userId) continue;
+    if (m.pending) return null;
+    if (!m.deleted_at) return m;
   }
   return null;
 }
@@ -171,13 +181,13 @@ function withConv(state, convId, fn, create = false) {
 export function reduce(state = initial, action) {
   switch (action.type) {
     case "messages/loading":
-      return withConv(state, action.convId, (c) => (action.reset ? resetConversation(c) : { ...c, error: null }), true);
+      return withConv(state, action.convId, (c) => ({ ...(action.reset ? resetConversation(c) : c), loading: true, error: null }), true);
     case "messages/page":
       return withConv(state, action.convId, (c) => mergePage(c, action.messages, action.hasMore, { older: action.older }), true);
     case "messages/olderLoading":
       return withConv(state, action.convId, (c) => (c.loadingOlder === action.value ? c : { ...c, loadingOlder: action.value }));
     case "messages/error":
-      return withConv(state, action.convId, (c) => ({ ...c, error: action.error, loadingOlder: false }));
+      return withConv(state, action.convId, (c) => ({ ...c, error: action.error, loading: false, loadingOlder: false }));
     case "messages/pending":
       return withConv(state, action.convId, (c) => addPending(c, action.message), true);
     case "messages/pendingUpdate":
@@ -189,9 +199,13 @@ export function reduce(state = initial, action) {
     case "messages/deleted":
       return withConv(state, action.convId, (c) => markDeleted(c, action.id));
     case "messages/invalidate": {
-      // After a resync: forget every conversation but the open one (refetched next).
-      const keep = state.byConv[action.keep];
-      return { ...state, byConv: keep ? { [action.keep]: resetConversation(keep) } : {} };
+      // After a resync: forget what we loaded; the open conversation is refetched next,
+      // others when opened again. Unsent messages stay.
+      const byConv = {};
+      for (const [id, conv] of Object.entries(state.byConv)) {
+        if (String(id) === String(action.keep) || conv.items.some((m) => m.pending)) byConv[id] = resetConversation(conv);
+      }
+      return { ...state, byConv };
     }
     case "event": {
       const { frame } = action;

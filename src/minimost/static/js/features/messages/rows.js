@@ -1,0 +1,111 @@
+// DOM builders for the message list's rows. Text goes in through textContent; the only
+// html is the server-rendered, sanitized message body.
+
+import { el, hashIndex, initials } from "../../core/dom.js";
+import { formatFull, formatTime } from "../../core/time.js";
+import { messageKey } from "./data.js";
+
+const AVATAR_COLOURS = 8;
+
+export function authorName(author) {
+  return (author && (author.display_name || author.username)) || "Unknown";
+}
+
+export function avatar(author, extra = "") {
+  const name = authorName(author);
+  const seed = (author && (author.username || author.id)) || name;
+  return el("span", { class: ["avatar", `av-${hashIndex(seed, AVATAR_COLOURS)}`, extra], "aria-hidden": "true", text: initials(name) });
+}
+
+export function skeleton() {
+  const node = el("div", { class: "skeleton", "aria-busy": "true" }, el("span", { class: "visually-hidden", text: "Loading messages…" }));
+  for (let i = 0; i < 6; i++) {
+    node.append(el("div", { class: "skeleton-row" }, el("span", { class: "skeleton-avatar" }),
+      el("span", { class: "skeleton-lines" }, el("span", { class: "skeleton-line short" }), el("span", { class: "skeleton-line" }))));
+  }
+  return node;
+}
+
+export function loadError(message) {
+  return el("div", { class: "timeline-error", role: "alert" },
+    el("p", { text: `Couldn't load messages: ${message}` }),
+    el("button", { type: "button", class: "btn btn-secondary", dataset: { action: "reload" }, text: "Try again" }));
+}
+
+export function olderRow(conv) {
+  if (conv.error) {
+    return el("div", { class: "older-row", role: "alert" }, el("span", { text: "Couldn't load older messages." }),
+      el("button", { type: "button", class: "link-btn", dataset: { action: "older" }, text: "Try again" }));
+  }
+  return el("div", { class: ["older-row", conv.loadingOlder && "loading"] },
+    conv.loadingOlder
+      ? [el("span", { class: "spinner", "aria-hidden": "true" }), el("span", { text: "Loading older messages…" })]
+      : el("button", { type: "button", class: "link-btn", dataset: { action: "older" }, text: "Load older messages" }));
+}
+
+export function intro(channel) {
+  const name = channel ? channel.name : "";
+  return el("div", { class: "conv-intro" },
+    el("div", { class: "conv-intro-icon", "aria-hidden": "true", text: "#" }),
+    el("h2", { text: `Welcome to #${name}` }),
+    el("p", { text: `This is the very beginning of #${name}.${channel && channel.topic ? ` ${channel.topic}` : ""}` }));
+}
+
+export function dayDivider(label) {
+  return el("div", { class: "day-divider", role: "separator", "aria-label": label }, el("span", { text: label }));
+}
+
+/** One message. `editorNode` (the inline editor) replaces the body while editing. */
+export function messageRow(m, { grouped, own, editorNode = null }) {
+  const time = (cls) => el("time", { class: cls, datetime: m.created_at, title: formatFull(m.created_at), text: formatTime(m.created_at) });
+  const row = el("article", {
+    class: ["msg", grouped && "grouped", own && "own", m.pending && "pending", m.failed && "failed", m.deleted_at && "deleted", editorNode && "editing"],
+    dataset: { key: messageKey(m), id: m.id ?? "", author: (m.author && m.author.username) || "" },
+  });
+  row.append(el("div", { class: "msg-gutter" }, grouped ? time("msg-time-hover") : avatar(m.author)));
+  const main = el("div", { class: "msg-main" });
+  if (!grouped) {
+    main.append(el("div", { class: "msg-head" },
+      el("span", { class: "msg-author", title: m.author ? `@${m.author.username}` : null, text: authorName(m.author) }),
+      time("msg-time")));
+  } else {
+    main.append(el("span", { class: "visually-hidden", text: `${authorName(m.author)}, ${formatTime(m.created_at)}: ` }));
+  }
+  if (editorNode) {
+    main.append(editorNode);
+  } else if (m.deleted_at) {
+    main.append(el("p", { class: "msg-body msg-tombstone" }, el("em", { text: "message deleted" })));
+  } else {
+    const body = el("div", { class: "msg-body", html: m.html });
+    if (m.edited_at) {
+      const marker = el("span", { class: "msg-edited", title: `Edited ${formatFull(m.edited_at)}`, text: "(edited)" });
+      const lastBlock = body.lastElementChild;
+      (lastBlock && lastBlock.tagName === "P" ? lastBlock : body).append(" ", marker);
+    }
+    main.append(body);
+  }
+  if (m.pending && !m.failed) main.append(el("span", { class: "msg-sending", text: "Sending…" }));
+  if (m.failed) {
+    main.append(el("div", { class: "msg-failed", role: "alert" },
+      el("span", { text: `Not sent${m.error ? `: ${m.error}` : "."}` }),
+      el("button", { type: "button", class: "link-btn", dataset: { action: "retry" }, text: "Retry" }),
+      el("button", { type: "button", class: "link-btn", dataset: { action: "discard" }, text: "Discard" })));
+  }
+  row.append(main);
+  if (own && !m.pending && !m.deleted_at && !editorNode) {
+    row.append(el("div", { class: "msg-actions", role: "group", "aria-label": "Message actions" },
+      iconButton("edit", "Edit message", "M4 20h4l10-10-4-4L4 16v4zM14 6l4 4"),
+      iconButton("delete", "Delete message", "M5 7h14M10 11v6M14 11v6M6 7l1 12h10l1-12M9 7V4h6v3")));
+  }
+  return row;
+}
+
+function iconButton(action, label, path) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  const p = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  p.setAttribute("d", path);
+  svg.append(p);
+  return el("button", { type: "button", class: "icon-btn", dataset: { action }, "aria-label": label, title: label }, svg);
+}

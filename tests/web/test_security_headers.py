@@ -1,0 +1,83 @@
+"""Every response, whatever it is, carries the security headers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.helpers import API, anonymous
+
+
+def csp_directives(header: str) -> dict[str, list[str]]:
+    directives = {}
+    for part in header.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0].lower()] = words[1:]
+    return directives
+
+
+async def sample_responses(app, users):
+    """One response of each kind: pages, API success and errors, static files, probes."""
+    alice = await users("alice")
+    stranger = anonymous(app)
+    responses = {
+        "app page": await alice.get("/"),
+        "login page": await alice.client.get("/login"),
+        "redirect": await stranger.get("/"),
+        "api 200": await alice.get(f"{API}/conversations"),
+        "api 201": await alice.post(f"{API}/tokens", json={"name": "t"}),
+        "api 204": await alice.put(
+            f"{API}/conversations/{alice.channel('general')}/members/{alice.id}"
+        ),
+        "api 401": await stranger.get(f"{API}/me"),
+        "api 403": await alice.client.post(f"{API}/tokens", json={"name": "t"}),
+        "api 404": await alice.get(f"{API}/conversations/999999"),
+        "api 405": await alice.client.put(f"{API}/me"),
+        "api 413": await alice.post(f"{API}/tokens", content=b"x" * (1024 * 1024 + 1)),
+        "api 422": await alice.post(f"{API}/tokens", json={"name": ""}),
+        "unknown url": await alice.get("/no/such/page"),
+        "static": await alice.get("/static/css/base.css"),
+        "healthz": await alice.get("/healthz"),
+        "metrics": await alice.get("/metrics"),
+        "openapi": await alice.get(f"{API}/openapi.json"),
+        "docs": await alice.get(f"{API}/docs"),
+    }
+    await stranger.aclose()
+    expected = {"redirect": 303, "api 201": 201, "api 204": 204, "api 401": 401, "api 403": 403,
+                "api 404": 404, "api 405": 405, "api 413": 413, "api 422": 422,
+                "unknown url": 404}  # fmt: skip
+    for name, response in responses.items():
+        assert response.status_code == expected.get(name, 200), (name, response.text[:200])
+    return responses
+
+
+async def test_every_response_carries_the_security_headers(settings, app, users):
+    assert settings.tls is True  # the default: HSTS expected too
+    for name, response in (await sample_responses(app, users)).items():
+        headers = response.headers
+        hsts = headers.get("strict-transport-security", "")
+        assert hsts.startswith("max-age="), name
+        assert int(hsts.split("=", 1)[1].split(";")[0]) >= 180 * 86400, (name, hsts)
+        assert headers.get("x-content-type-options") == "nosniff", name
+        assert headers.get("x-frame-options") == "DENY", name
+        assert headers.get("referrer-policy") in ("no-referrer", "same-origin", "strict-origin"), (
+            name
+        )
+        permissions = {p.strip() for p in headers.get("permissions-policy", "").split(",")}
+        assert {"camera=(self)", "microphone=(self)"} <= permissions, (name, permissions)
+        csp = headers.get("content-security-policy", "")
+        assert "'unsafe-inline'" not in csp, name
+        assert "'unsafe-eval'" not in csp, name
+        directives = csp_directives(csp)
+        assert directives.get("script-src") == ["'self'"], (name, csp)
+        assert directives.get("object-src") == ["'none'"], (name, csp)
+        assert directives.get("frame-ancestors") == ["'none'"], (name, csp)
+        assert "*" not in csp.split(), (name, csp)
+
+
+@pytest.mark.settings(tls=False)
+async def test_no_hsts_without_tls(client):
+    for url in ("/login", f"{API}/me", "/healthz"):
+        response = await client.get(url)
+        assert "strict-transport-security" not in response.headers, url
+        assert response.headers["x-frame-options"] == "DENY", url
