@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, or_, select
 
@@ -25,7 +26,7 @@ async def last_event_id(db: Database) -> int:
         return int(await conn.scalar(select(func.coalesce(func.max(Event.id), 0))) or 0)
 
 
-def _published(row: Event) -> Published:
+def _published(row: Any) -> Published:
     return Published(
         id=row.id,
         type=row.type,
@@ -51,21 +52,17 @@ async def replay(db: Database, user_id: int, since: int) -> Replay:
             return Replay([], True, high)
         member_of = select(Membership.conversation_id).where(Membership.user_id == user_id)
         rows = (
-            (
-                await conn.execute(
-                    select(Event)
-                    .where(
-                        Event.id > since,
-                        Event.id <= high,
-                        or_(Event.conversation_id.in_(member_of), Event.user_id == user_id),
-                    )
-                    .order_by(Event.id)
-                    .limit(MAX_REPLAY + 1)
+            await conn.execute(
+                select(Event)
+                .where(
+                    Event.id > since,
+                    Event.id <= high,
+                    or_(Event.conversation_id.in_(member_of), Event.user_id == user_id),
                 )
+                .order_by(Event.id)
+                .limit(MAX_REPLAY + 1)
             )
-            .scalars()
-            .all()
-        )
+        ).all()
     if len(rows) > MAX_REPLAY:
         return Replay([], True, high)
     return Replay([_published(r) for r in rows], False, high)
@@ -75,12 +72,8 @@ async def load_range(db: Database, after: int, upto: int) -> list[Published]:
     """Every event with ``after < id <= upto`` (the hub fills ordering gaps with this)."""
     async with db.read() as conn:
         rows = (
-            (
-                await conn.execute(
-                    select(Event).where(Event.id > after, Event.id <= upto).order_by(Event.id)
-                )
+            await conn.execute(
+                select(Event).where(Event.id > after, Event.id <= upto).order_by(Event.id)
             )
-            .scalars()
-            .all()
-        )
+        ).all()
     return [_published(r) for r in rows]
