@@ -67,3 +67,18 @@ export function initials(name) {
   const second = parts.length > 1 ? [...parts[parts.length - 1]][0] ?? "" : "";
   return (first + second).toUpperCase();
 }
+
+/**
+ * Grow a textarea with its content. Chromium does it in CSS (`field-sizing: content`);
+ * elsewhere we set the height through CSSOM, which the CSP allows (it forbids only
+ * style attributes in markup). The max-height in CSS still caps it.
+ */
+export function autosize(textarea) {
+  if (globalThis.CSS && CSS.supports("field-sizing", "content")) return () => {};
+  const fit = () => {
+    textarea.style.height = "auto";
+    textarea.style.height = `${textarea.scrollHeight + 2}px`;
+  };
+  textarea.addEventListener("input", fit);
+  return fit;
+}

@@ -12,7 +12,7 @@ export const PASSWORD_RULES = Object.freeze([
   { id: "length", label: `At least ${PASSWORD_MIN_LENGTH} characters`, test: (p) => [...p].length >= PASSWORD_MIN_LENGTH },
   { id: "upper", label: "An uppercase letter", test: (p) => /[A-Z]/.test(p) },
   { id: "digit", label: "A number", test: (p) => /[0-9]/.test(p) },
-  { id: "special", label: "A symbol, like ! ? # @", test: (p) => [...p].some((ch) => PASSWORD_SPECIALS.includes(ch)) },
+  { id: "special", label: "A special character, like ! ? # @", test: (p) => [...p].some((ch) => PASSWORD_SPECIALS.includes(ch)) },
 ]);
 
 /** { ok, rules: [{ id, label, ok }] } for a candidate password. */

@@ -1,7 +1,7 @@
 // The composer: Enter sends, Shift+Enter adds a line, ArrowUp in an empty box edits
 // your last message; `i` focuses it from anywhere, Esc leaves it.
 
-import { isTyping } from "../../core/dom.js";
+import { autosize, isTyping } from "../../core/dom.js";
 import { activeConversation } from "../channels/data.js";
 import { sendMessage } from "../messages/actions.js";
 import { lastOwnMessage } from "../messages/data.js";
@@ -11,6 +11,7 @@ const COUNTER_FROM = MAX_MESSAGE_LENGTH - 1000;
 
 export function mountComposer(store, { form, input, label, counter, sendButton }) {
   let shownConv = null;
+  const fit = autosize(input);
 
   function render(state) {
     const convId = state.channels.activeId;
@@ -26,6 +27,7 @@ export function mountComposer(store, { form, input, label, counter, sendButton }
   }
 
   function updateCounter() {
+    fit();
     const length = input.value.length;
     const over = length > MAX_MESSAGE_LENGTH;
     counter.hidden = length < COUNTER_FROM;

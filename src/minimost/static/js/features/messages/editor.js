@@ -2,7 +2,7 @@
 // offers to delete) and the delete confirmation. The editor's DOM node outlives row
 // re-renders, so typing is never lost when the message list updates around it.
 
-import { el } from "../../core/dom.js";
+import { autosize, el } from "../../core/dom.js";
 import { deleteMessage, editMessage } from "./actions.js";
 
 export function createEditor(store, { ask, toast, focusComposer, findMessageById }) {
@@ -35,6 +35,7 @@ export function createEditor(store, { ask, toast, focusComposer, findMessageById
     editor.justOpened = false;
     const { textarea } = editor;
     textarea.focus();
+    editor.fit();
     textarea.setSelectionRange(textarea.value.length, textarea.value.length);
     editor.node.scrollIntoView({ block: "nearest" });
   }
@@ -50,7 +51,7 @@ export function createEditor(store, { ask, toast, focusComposer, findMessageById
         el("span", { class: "msg-editor-hint" }, el("kbd", { text: "Esc" }), " to cancel · ", el("kbd", { text: "Enter" }), " to save"),
         cancelButton, saveButton),
       errorNode);
-    const ed = { id: message.id, message, node, textarea, saveButton, errorNode, justOpened: true };
+    const ed = { id: message.id, message, node, textarea, saveButton, errorNode, justOpened: true, fit: autosize(textarea) };
     node.addEventListener("submit", (event) => {
       event.preventDefault();
       save(ed);
