@@ -155,7 +155,9 @@ def run_server(settings: Settings) -> None:
         "access_log": False,
         "timeout_graceful_shutdown": 10,
         "backlog": 4096,
-        "log_level": "info",
+        # Our banner says where we listen; per-socket "connection open" lines would cost
+        # real CPU with 10,000s of sockets.
+        "log_level": "warning",
         **ssl_kwargs,
     }
     # Long-lived sockets mean many long-lived objects: collect the young generation less often.
