@@ -145,7 +145,9 @@ def run_server(settings: Settings) -> None:
         "host": settings.host,
         "port": settings.port,
         "ws": "websockets-sansio",
-        "ws_ping_interval": 30.0,
+        # Server pings find dead peers; browsers also ping every 25 s, which keeps proxies
+        # (nginx's default read timeout is 60 s) from closing idle sockets.
+        "ws_ping_interval": 45.0,
         "ws_ping_timeout": 30.0,
         "ws_max_size": 64 * 1024,
         "ws_per_message_deflate": False,

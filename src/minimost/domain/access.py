@@ -85,6 +85,8 @@ async def access_conversations(
         return {}
     user_ids = {user for user, _ in pairs}
     conversation_ids = {conv for _, conv in pairs}
+    # One round trip: each conversation once per matching member among ``user_ids`` (or
+    # once with NULL when none of them is a member).
     rows = (
         await conn.execute(
             select(
@@ -94,18 +96,16 @@ async def access_conversations(
                 Conversation.topic,
                 Conversation.created_at,
                 Conversation.archived_at,
-            ).where(Conversation.id.in_(conversation_ids))
+                Membership.user_id.label("member_id"),
+            )
+            .outerjoin(
+                Membership,
+                (Membership.conversation_id == Conversation.id) & Membership.user_id.in_(user_ids),
+            )
+            .where(Conversation.id.in_(conversation_ids))
         )
     ).all()
-    members = {
-        (int(user), int(conv))
-        for user, conv in await conn.execute(
-            select(Membership.user_id, Membership.conversation_id).where(
-                Membership.conversation_id.in_(conversation_ids),
-                Membership.user_id.in_(user_ids),
-            )
-        )
-    }
+    members = {(row.member_id, row.id) for row in rows if row.member_id is not None}
     found: dict[tuple[int, int], Any] = {}
     by_id = {row.id: row for row in rows}
     for user, conv in pairs:

@@ -75,6 +75,7 @@ class Hub:
         self._pending: dict[int, Published] = {}
         self._gap_task: asyncio.Task[None] | None = None
         self.delivered = 0  # frames queued to sockets (exported as a metric)
+        self.accepted = 0  # sockets that completed the handshake and replay (a metric)
 
     # --- connections ---------------------------------------------------------------
     def attach(self, conn: Connection) -> None:
