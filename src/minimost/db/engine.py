@@ -65,9 +65,11 @@ def _sqlite_pragmas(engine: AsyncEngine, *, writer: bool) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+    if writer:
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -90,8 +92,15 @@ class Database:
         self.dialect = make_url(url).get_backend_name()
         if self.dialect == "sqlite":
             _prepare_sqlite_file(url)
-            self.write_engine = create_async_engine(url, pool_size=1, max_overflow=0)
-            self.read_engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
+            # Every statement is a thread hop with aiosqlite, so we spend none on ceremony:
+            # no rollback when a connection returns to the pool (our context managers always
+            # commit or roll back), and reads run as autocommit statements (no BEGIN/COMMIT).
+            self.write_engine = create_async_engine(
+                url, pool_size=1, max_overflow=0, pool_reset_on_return=None
+            )
+            self.read_engine = create_async_engine(
+                url, pool_size=pool_size, max_overflow=0, pool_reset_on_return=None
+            )
             _sqlite_pragmas(self.write_engine, writer=True)
             _sqlite_pragmas(self.read_engine, writer=False)
         else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from minimost.db.models import Conversation, Membership, Message
@@ -20,25 +20,31 @@ from minimost.db.models import Conversation, Membership, Message
 from .context import Actor
 from .errors import NotFound
 
+# Built once: composing a select costs as much CPU as executing it, on the hottest path.
+_CONVERSATION_FOR_USER = (
+    select(
+        Conversation.id,
+        Conversation.kind,
+        Conversation.name,
+        Conversation.topic,
+        Conversation.created_at,
+        Conversation.archived_at,
+        (Membership.user_id.is_not(None)).label("is_member"),
+    )
+    .outerjoin(
+        Membership,
+        (Membership.conversation_id == Conversation.id)
+        & (Membership.user_id == bindparam("user_id")),
+    )
+    .where(Conversation.id == bindparam("conversation_id"))
+)
+
 
 async def access_conversation(conn: AsyncConnection, actor: Actor, conversation_id: int) -> Any:
     """Return the conversation row with ``is_member``; NotFound unless ``actor`` can read it."""
     row = (
         await conn.execute(
-            select(
-                Conversation.id,
-                Conversation.kind,
-                Conversation.name,
-                Conversation.topic,
-                Conversation.created_at,
-                Conversation.archived_at,
-                (Membership.user_id.is_not(None)).label("is_member"),
-            )
-            .outerjoin(
-                Membership,
-                (Membership.conversation_id == Conversation.id) & (Membership.user_id == actor.id),
-            )
-            .where(Conversation.id == conversation_id)
+            _CONVERSATION_FOR_USER, {"user_id": actor.id, "conversation_id": conversation_id}
         )
     ).one_or_none()
     if row is None or not can_read(row.kind, bool(row.is_member)):
@@ -76,6 +82,26 @@ async def readable_conversation_ids(conn: AsyncConnection, user_id: int) -> set[
     return {int(cid) for cid in result.scalars()}
 
 
+# Each conversation once per matching member among the users (or once with NULL).
+_CONVERSATIONS_FOR_USERS = (
+    select(
+        Conversation.id,
+        Conversation.kind,
+        Conversation.name,
+        Conversation.topic,
+        Conversation.created_at,
+        Conversation.archived_at,
+        Membership.user_id.label("member_id"),
+    )
+    .outerjoin(
+        Membership,
+        (Membership.conversation_id == Conversation.id)
+        & Membership.user_id.in_(bindparam("user_ids", expanding=True)),
+    )
+    .where(Conversation.id.in_(bindparam("conversation_ids", expanding=True)))
+)
+
+
 async def access_conversations(
     conn: AsyncConnection, pairs: set[tuple[int, int]]
 ) -> dict[tuple[int, int], Any]:
@@ -85,24 +111,10 @@ async def access_conversations(
         return {}
     user_ids = {user for user, _ in pairs}
     conversation_ids = {conv for _, conv in pairs}
-    # One round trip: each conversation once per matching member among ``user_ids`` (or
-    # once with NULL when none of them is a member).
     rows = (
         await conn.execute(
-            select(
-                Conversation.id,
-                Conversation.kind,
-                Conversation.name,
-                Conversation.topic,
-                Conversation.created_at,
-                Conversation.archived_at,
-                Membership.user_id.label("member_id"),
-            )
-            .outerjoin(
-                Membership,
-                (Membership.conversation_id == Conversation.id) & Membership.user_id.in_(user_ids),
-            )
-            .where(Conversation.id.in_(conversation_ids))
+            _CONVERSATIONS_FOR_USERS,
+            {"user_ids": list(user_ids), "conversation_ids": list(conversation_ids)},
         )
     ).all()
     members = {(row.member_id, row.id) for row in rows if row.member_id is not None}

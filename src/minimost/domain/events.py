@@ -66,6 +66,9 @@ def dumps(data: Mapping[str, Any]) -> str:
     return orjson.dumps(data).decode()
 
 
+_INSERT_EVENTS = insert(EventRow).returning(EventRow.id, sort_by_parameter_order=True)
+
+
 async def publish_on_commit(tx: Tx, publisher: Publisher, event: Event, now: datetime) -> int:
     """Append ``event`` to the log in ``tx``; publish it once ``tx`` commits. Returns its id."""
     return (await publish_many_on_commit(tx, publisher, [event], now))[0]
@@ -78,7 +81,7 @@ async def publish_many_on_commit(
     await tx.ordered()
     payloads = [dumps(event.data) for event in events]
     result = await tx.conn.execute(
-        insert(EventRow).returning(EventRow.id, sort_by_parameter_order=True),
+        _INSERT_EVENTS,
         [
             {
                 "conversation_id": event.conversation_id,

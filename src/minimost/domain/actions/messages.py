@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, tuple_, update
+from sqlalchemy import bindparam, insert, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from minimost.db.models import Message
@@ -83,14 +83,16 @@ async def write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | B
             return [exc]
 
 
+_BY_CLIENT_IDS = message_select().where(
+    tuple_(Message.author_id, Message.client_id).in_(bindparam("keys", expanding=True))
+)
+_INSERT_MESSAGES = insert(Message).returning(Message.id, sort_by_parameter_order=True)
+
+
 async def _existing(conn: Any, keys: set[tuple[int, str]]) -> dict[tuple[int, str], Any]:
     if not keys:
         return {}
-    rows = (
-        await conn.execute(
-            message_select().where(tuple_(Message.author_id, Message.client_id).in_(list(keys)))
-        )
-    ).all()
+    rows = (await conn.execute(_BY_CLIENT_IDS, {"keys": list(keys)})).all()
     return {(row.author_id, row.client_id): row for row in rows}
 
 
