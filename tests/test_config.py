@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from minimost.config import RateLimits, SettingsError, load_settings
-from minimost.datadir import load_secret, prepare_data_dir
+from minimost.datadir import prepare_data_dir
 
 
 def test_defaults_are_the_specs(tmp_path: Path) -> None:
@@ -109,10 +109,3 @@ def test_data_dir_created_private_and_loose_one_tightened(tmp_path: Path) -> Non
     assert stat.S_IMODE(loose.stat().st_mode) == 0o700
     assert len(warnings) == 1
     assert "755" in warnings[0]
-
-
-def test_secret_is_private_and_stable(tmp_path: Path) -> None:
-    first = load_secret(tmp_path)
-    assert len(first) == 32
-    assert load_secret(tmp_path) == first
-    assert stat.S_IMODE((tmp_path / "secret.key").stat().st_mode) == 0o600

@@ -18,11 +18,11 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from minimost import __version__
 from minimost.config import Settings
-from minimost.datadir import load_secret, prepare_data_dir
+from minimost.datadir import prepare_data_dir
 from minimost.db.engine import Database
 from minimost.db.migrate import upgrade
 from minimost.domain.actions.conversations import ensure_public_channels
-from minimost.domain.actions.maintenance import prune_events, prune_sessions
+from minimost.domain.actions.maintenance import prune_events, prune_sessions, server_secret
 from minimost.domain.actions.messages import PendingSend, SendResult, write_sends
 from minimost.domain.clock import Clock, SystemClock
 from minimost.domain.context import Ctx
@@ -118,7 +118,6 @@ def create_app(
         bus=bus,
         hub=hub,
         limiter=RateLimiter(settings),
-        secret=load_secret(settings.data_dir),
         ca_path=ca_path,
         metrics=registry,
     )
@@ -129,9 +128,19 @@ def create_app(
             created = await bootstrap(ctx)
             if created:
                 log.info("created channels: %s", ", ".join(created))
+        state.secret = await server_secret(ctx)
         await bus.connect()
-        hub.last_id = await last_event_id(db)
-        hub_task = asyncio.create_task(hub.run(bus), name="minimost-hub")
+        ready = asyncio.Event()
+        hub_task = asyncio.create_task(
+            hub.run(bus, start_after=lambda: last_event_id(db), ready=ready), name="minimost-hub"
+        )
+        ready_wait = asyncio.create_task(ready.wait())
+        done, _pending = await asyncio.wait(
+            {hub_task, ready_wait}, return_when=asyncio.FIRST_COMPLETED
+        )
+        if hub_task in done:  # the subscription failed: surface its error at start-up
+            ready_wait.cancel()
+            await hub_task
         housekeeping = asyncio.create_task(_housekeeping(ctx), name="minimost-housekeeping")
         # Everything allocated so far lives for the whole run: keep it out of GC passes,
         # which otherwise pause the loop for long with many sockets (design.md §9).

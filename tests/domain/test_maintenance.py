@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from minimost.db.models import Event, Session
-from minimost.domain.actions.maintenance import prune_events, prune_sessions
+from minimost.domain.actions.maintenance import prune_events, prune_sessions, server_secret
 
 
 async def _count(ctx, model) -> int:
@@ -34,3 +34,17 @@ async def test_prune_sessions_drops_only_expired(app, users, clock) -> None:
     assert await prune_sessions(ctx) == 1
     assert await _count(ctx, Session) == 1
     assert (await bob.get("/api/v1/me")).status_code == 200
+
+
+async def test_server_secret_is_created_once_and_shared(app, settings) -> None:
+    from minimost.app import create_app
+
+    ctx = app.state.minimost.ctx
+    first = await server_secret(ctx)
+    assert len(first) == 32
+    assert await server_secret(ctx) == first
+    # A second app on the same database (another worker or node) signs CSRF tokens alike.
+    other = create_app(settings)
+    async with other.router.lifespan_context(other):
+        assert other.state.minimost.secret == first
+        assert other.state.minimost.csrf_for("token") == app.state.minimost.csrf_for("token")

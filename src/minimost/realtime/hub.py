@@ -38,11 +38,14 @@ Closer = Callable[[int, str], None]
 class Connection:
     """One socket's view from the hub. Few attributes, slots: there may be 10,000s."""
 
-    __slots__ = ("_closer", "closed", "conversations", "floor", "queue", "user_id")
+    __slots__ = ("_closer", "closed", "conversations", "floor", "left", "queue", "user_id")
 
     def __init__(self, user_id: int, closer: Closer, max_queue: int = 1000) -> None:
         self.user_id = user_id
         self.conversations: set[int] = set()
+        # Conversations this user left while the socket was starting up: a membership list
+        # read before the leave must not subscribe the socket to them afterwards.
+        self.left: set[int] = set()
         self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(max_queue)
         # Frames with an id <= floor were already sent by replay; the writer skips them.
         self.floor = 0
@@ -83,6 +86,8 @@ class Hub:
 
     def subscribe(self, conn: Connection, conversation_ids: Iterable[int]) -> None:
         for cid in conversation_ids:
+            if cid in conn.left:
+                continue
             conn.conversations.add(cid)
             self.by_conversation.setdefault(cid, set()).add(conn)
 
@@ -128,6 +133,8 @@ class Hub:
         self.dispatch(event)
 
     def _drain_pending(self) -> None:
+        for stale in [i for i in self._pending if i <= self.last_id]:
+            del self._pending[stale]
         while self.last_id + 1 in self._pending:
             self._deliver(self._pending.pop(self.last_id + 1))
 
@@ -156,6 +163,7 @@ class Hub:
         conv, user = event.conversation_id, event.user_id
         if event.type == "member.added" and conv is not None and user is not None:
             for conn in self.by_user.get(user, ()):
+                conn.left.discard(conv)
                 self.subscribe(conn, (conv,))
         sent: set[Connection] | None = None
         if conv is not None:
@@ -171,11 +179,26 @@ class Hub:
                     self.delivered += 1
         if event.type == "member.removed" and conv is not None and user is not None:
             for conn in self.by_user.get(user, ()):
+                conn.left.add(conv)
                 self._unsubscribe(conn, conv)
 
-    async def run(self, bus: Bus) -> None:
-        """Consume the events channel until cancelled."""
+    async def run(
+        self,
+        bus: Bus,
+        start_after: Callable[[], Awaitable[int]] | None = None,
+        ready: asyncio.Event | None = None,
+    ) -> None:
+        """Consume the events channel until cancelled.
+
+        Subscribes first and only then asks ``start_after()`` for the newest committed event
+        id: anything committed after that read arrives on the subscription, so nothing falls
+        between the two.
+        """
         async with bus.subscribe(EVENTS_CHANNEL) as messages:
+            if start_after is not None:
+                self.last_id = max(self.last_id, await start_after())
+            if ready is not None:
+                ready.set()
             async for message in messages:
                 try:
                     self.receive(decode(message))

@@ -24,11 +24,14 @@ class AppState:
     bus: Bus
     hub: Hub
     limiter: RateLimiter
-    secret: bytes
     ca_path: Path | None
     metrics: CollectorRegistry
     actors: ActorCache = field(default_factory=ActorCache)
+    # Read from the database at start-up (shared by every process and node).
+    secret: bytes = b""
 
     def csrf_for(self, session_token: str) -> str:
         """CSRF token bound to the session: derivable, so nothing extra is stored."""
+        if not self.secret:
+            raise RuntimeError("the app has not started (no server secret yet)")
         return hmac.new(self.secret, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()

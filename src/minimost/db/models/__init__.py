@@ -5,6 +5,7 @@ from .base import Base
 from .conversation import Conversation, Membership
 from .event import Event
 from .message import Message
+from .secret import ServerSecret
 from .user import ApiToken, Session, User
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Event",
     "Membership",
     "Message",
+    "ServerSecret",
     "Session",
     "User",
 ]

@@ -18,6 +18,8 @@ async def ensure_public_channels(ctx: Ctx, names: list[str]) -> list[str]:
     created = []
     now = ctx.clock.now()
     async with ctx.db.write() as tx:
+        # Several nodes may start at once on one PostgreSQL: serialise so only one creates.
+        await tx.ordered()
         existing = set(
             (
                 await tx.conn.execute(

@@ -6,11 +6,12 @@ retention janitor for messages and files (size caps, fair eviction) builds on th
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
-from minimost.db.models import Event, Session
+from minimost.db.models import Event, ServerSecret, Session
 from minimost.domain.context import Ctx
 
 BATCH = 5000
@@ -46,3 +47,20 @@ async def prune_sessions(ctx: Ctx) -> int:
     async with ctx.db.write() as tx:
         result = await tx.conn.execute(delete(Session).where(Session.expires_at < ctx.clock.now()))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def server_secret(ctx: Ctx, name: str = "csrf") -> bytes:
+    """The named server secret, created on first use. Every process and node reads the same
+    one from the database, so a CSRF token minted by one node is valid on all."""
+    async with ctx.db.read() as conn:
+        value = await conn.scalar(select(ServerSecret.value).where(ServerSecret.name == name))
+    if value is None:
+        async with ctx.db.write() as tx:
+            await tx.ordered()  # two nodes starting at once: one creates, the other reads
+            value = await tx.conn.scalar(
+                select(ServerSecret.value).where(ServerSecret.name == name)
+            )
+            if value is None:
+                value = secrets.token_hex(32)
+                await tx.conn.execute(insert(ServerSecret).values(name=name, value=value))
+    return bytes.fromhex(value)

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
 
 log = logging.getLogger(__name__)
@@ -56,21 +57,43 @@ class RedisBus:
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[bytes]]:
+        """Returns once Redis has confirmed the subscription, so nothing published after
+        this point is missed (the hub reads its starting event id only then)."""
+        name = self._channel(channel)
+        pubsub = self.client.pubsub()
+        await self._subscribe(pubsub, name)
+
         async def messages() -> AsyncIterator[bytes]:
             delay = 0.2
             while True:
-                pubsub = self.client.pubsub(ignore_subscribe_messages=True)
                 try:
-                    await pubsub.subscribe(self._channel(channel))
-                    delay = 0.2
                     async for item in pubsub.listen():
                         if item.get("type") == "message":
+                            delay = 0.2
                             yield item["data"]
                 except (RedisConnectionError, RedisTimeout, OSError) as exc:
+                    # Whatever was published meanwhile is lost here; the hub notices the
+                    # gap at the next event and loads it from the database.
                     log.warning("redis bus: %s; resubscribing in %.1fs", exc, delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)
-                finally:
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    try:
+                        await self._subscribe(pubsub, name)
+                    except (RedisConnectionError, RedisTimeout, OSError):
+                        continue
 
-        yield messages()
+        try:
+            yield messages()
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    @staticmethod
+    async def _subscribe(pubsub: PubSub, name: str) -> None:
+        await pubsub.subscribe(name)
+        # The confirmation is the first reply on the pub/sub connection.
+        while True:
+            reply = await pubsub.get_message(timeout=5.0)
+            if reply is None:
+                raise RedisTimeout(f"no confirmation for SUBSCRIBE {name}")
+            if reply.get("type") == "subscribe":
+                return
