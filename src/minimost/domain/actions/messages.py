@@ -133,7 +133,7 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
             ids = (
                 (
                     await tx.conn.execute(
-                        insert(Message).returning(Message.id, sort_by_parameter_order=True),
+                        _INSERT_MESSAGES,
                         [
                             {
                                 "conversation_id": batch[i].conversation_id,
@@ -169,10 +169,12 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
             first = results[first_of[(item.actor.id, item.client_id)]]
             if isinstance(first, tuple) and first[0]["conversation_id"] == item.conversation_id:
                 results[index] = (first[0], False)
-            else:
+            elif isinstance(first, tuple):
                 results[index] = Conflict(
                     "client_id was already used for another message", code="client_id_reused"
                 )
+            else:
+                results[index] = first
     return [r for r in results if r is not None]
 
 
