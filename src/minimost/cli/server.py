@@ -151,7 +151,9 @@ def run_server(settings: Settings) -> None:
         "ws_ping_timeout": 30.0,
         "ws_max_size": 64 * 1024,
         "ws_per_message_deflate": False,
-        "proxy_headers": True,
+        # X-Forwarded-* matters only behind a TLS-terminating proxy (--no-tls); with our own
+        # TLS, clients connect directly and the header check would be work for nothing.
+        "proxy_headers": not settings.tls,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "server_header": False,
         "access_log": False,
