@@ -112,6 +112,12 @@ def create_app(
     Gauge(
         "minimost_last_event_id", "Newest event id seen by this process", registry=registry
     ).set_function(lambda: hub.last_id)
+    Gauge(
+        "minimost_ws_accepted", "WebSockets accepted since start", registry=registry
+    ).set_function(lambda: hub.accepted)
+    Gauge(
+        "minimost_send_batches", "Group-commit transactions for sends", registry=registry
+    ).set_function(lambda: ctx.sends.batches)
     state = AppState(
         settings=settings,
         ctx=ctx,

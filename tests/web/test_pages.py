@@ -148,3 +148,13 @@ async def test_ca_pem_is_not_served_when_tls_is_terminated_elsewhere(settings, c
     tls_dir.mkdir(parents=True, exist_ok=True)
     (tls_dir / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     assert_error(await client.get("/ca.pem"), 404, "not_found")
+
+
+async def test_metrics_count_sends_and_events(users, client):
+    alice = await users("alice")
+    before = (await client.get("/metrics")).text
+    assert "minimost_send_batches 0.0" in before
+    await alice.send("general", "counted")
+    after = (await client.get("/metrics")).text
+    assert "minimost_send_batches 1.0" in after
+    assert "minimost_ws_accepted 0.0" in after
