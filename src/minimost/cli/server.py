@@ -98,7 +98,7 @@ def _urls(settings: Settings) -> list[str]:
 def _banner(settings: Settings, ca: str | None, fd_limit: int, notes: list[str]) -> None:
     from rich.console import Console
 
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     urls = _urls(settings)
     console.print(f"[bold]MiniMost {__version__}[/bold] is starting")
     console.print(f"  Open       [bold cyan]{urls[0]}[/bold cyan]")
