@@ -17,10 +17,7 @@ from minimost.db.engine import Database
 from minimost.db.migrate import upgrade
 from minimost.domain.clock import FakeClock
 from tests import pg
-from tests.factories import UserFactory
-
-# Cheap argon2id in tests: the parameters change cost, not behaviour.
-FAST_HASH = {"password_hash_memory_kib": 64, "password_hash_time_cost": 1}
+from tests.factories import FAST_HASH, UserFactory
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:

@@ -10,6 +10,8 @@ import httpx
 from fastapi import FastAPI
 
 PASSWORD = "Correct-horse-9"
+# Cheap argon2id in tests: the parameters change cost, not behaviour.
+FAST_HASH = {"password_hash_memory_kib": 64, "password_hash_time_cost": 1}
 
 
 @dataclass

@@ -38,11 +38,10 @@ from minimost.app import create_app
 from minimost.cli.server import MiniMostServer
 from minimost.config import Settings
 from minimost.realtime.hub import Hub
-from tests.factories import PASSWORD, TestUser
+from tests.factories import FAST_HASH, PASSWORD, TestUser
 
 COOKIE = "minimost_session"
 TIMEOUT = 5.0
-FAST_HASH = {"password_hash_memory_kib": 64, "password_hash_time_cost": 1}
 
 
 def free_port() -> int:

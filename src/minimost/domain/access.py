@@ -20,15 +20,20 @@ from minimost.db.models import Conversation, Membership, Message
 from .context import Actor
 from .errors import NotFound
 
+# The conversation fields every access check returns.
+_CONVERSATION_COLUMNS = (
+    Conversation.id,
+    Conversation.kind,
+    Conversation.name,
+    Conversation.topic,
+    Conversation.created_at,
+    Conversation.archived_at,
+)
+
 # Built once: composing a select costs as much CPU as executing it, on the hottest path.
 _CONVERSATION_FOR_USER = (
     select(
-        Conversation.id,
-        Conversation.kind,
-        Conversation.name,
-        Conversation.topic,
-        Conversation.created_at,
-        Conversation.archived_at,
+        *_CONVERSATION_COLUMNS,
         (Membership.user_id.is_not(None)).label("is_member"),
     )
     .outerjoin(
@@ -85,12 +90,7 @@ async def readable_conversation_ids(conn: AsyncConnection, user_id: int) -> set[
 # Each conversation once per matching member among the users (or once with NULL).
 _CONVERSATIONS_FOR_USERS = (
     select(
-        Conversation.id,
-        Conversation.kind,
-        Conversation.name,
-        Conversation.topic,
-        Conversation.created_at,
-        Conversation.archived_at,
+        *_CONVERSATION_COLUMNS,
         Membership.user_id.label("member_id"),
     )
     .outerjoin(

@@ -56,6 +56,17 @@ class Publisher(Protocol):
     async def publish(self, event: Published) -> None: ...
 
 
+def member_event(type_: EventType, conversation_id: int, user: Mapping[str, Any]) -> Event:
+    """``member.added`` / ``member.removed``: to the conversation and to the user (whose open
+    sockets the hub subscribes or unsubscribes)."""
+    return Event(
+        type_,
+        {"conversation_id": conversation_id, "user": user},
+        conversation_id=conversation_id,
+        user_id=int(user["id"]),
+    )
+
+
 def encode_frame(event_id: int, type_: str, conversation_id: int | None, payload: str) -> str:
     conv = "null" if conversation_id is None else str(conversation_id)
     # ``payload`` is already JSON; splice it in rather than decode and re-encode.

@@ -40,23 +40,49 @@ def message_select() -> Any:
     ).outerjoin(Author, Author.id == Message.author_id)
 
 
+def message_payload(
+    *,
+    message_id: int,
+    conversation_id: int,
+    author: dict[str, Any] | None,
+    text: str,
+    html: str,
+    created_at: datetime,
+    edited_at: datetime | None = None,
+    deleted_at: datetime | None = None,
+    client_id: str | None = None,
+) -> dict[str, Any]:
+    """The message as the API and the socket show it (the wire contract, in one place)."""
+    return {
+        "id": message_id,
+        "conversation_id": conversation_id,
+        "author": author,
+        "text": text,
+        "html": html,
+        "created_at": iso(created_at),
+        "edited_at": iso(edited_at),
+        "deleted_at": iso(deleted_at),
+        "client_id": client_id,
+    }
+
+
 def message_view(row: Row[Any]) -> dict[str, Any]:
     author = (
         user_view(row.author_id, row.author_username, row.author_display_name)
         if row.author_id is not None
         else None
     )
-    return {
-        "id": row.id,
-        "conversation_id": row.conversation_id,
-        "author": author,
-        "text": row.body_md,
-        "html": row.body_html,
-        "created_at": iso(row.created_at),
-        "edited_at": iso(row.edited_at),
-        "deleted_at": iso(row.deleted_at),
-        "client_id": row.client_id,
-    }
+    return message_payload(
+        message_id=row.id,
+        conversation_id=row.conversation_id,
+        author=author,
+        text=row.body_md,
+        html=row.body_html,
+        created_at=row.created_at,
+        edited_at=row.edited_at,
+        deleted_at=row.deleted_at,
+        client_id=row.client_id,
+    )
 
 
 def conversation_view(row: Row[Any] | Conversation) -> dict[str, Any]:

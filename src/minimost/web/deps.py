@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Forbidden, Unauthenticated
@@ -35,7 +36,7 @@ async def get_ctx(state: StateDep) -> Ctx:
 CtxDep = Annotated[Ctx, Depends(get_ctx)]
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: HTTPConnection) -> str:
     # uvicorn's proxy-headers middleware has already applied X-Forwarded-For from trusted
     # proxies only (``forwarded_allow_ips``), so this is never a spoofed header.
     return request.client.host if request.client else ""

@@ -24,7 +24,7 @@ from minimost.domain.access import readable_conversation_ids
 from minimost.domain.errors import Unauthenticated
 from minimost.domain.queries.events import replay
 from minimost.realtime.hub import Connection
-from minimost.web.deps import COOKIE, resolve_actor
+from minimost.web.deps import COOKIE, client_ip, resolve_actor
 from minimost.web.state import AppState
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ async def events_socket(websocket: WebSocket) -> None:
             state,
             authorization=websocket.headers.get("authorization"),
             session_token=websocket.cookies.get(COOKIE),
-            ip=websocket.client.host if websocket.client else "",
+            ip=client_ip(websocket),
         )
     except Unauthenticated:
         await _close(websocket, 4401, "not authenticated")

@@ -14,7 +14,7 @@ from minimost.db.models import ApiToken, Conversation, Membership, Session, User
 from minimost.domain import audit
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import AccountLocked, Conflict, Invalid, Unauthenticated
-from minimost.domain.events import Event, EventType, publish_on_commit
+from minimost.domain.events import EventType, member_event, publish_on_commit
 from minimost.domain.passwords import password_problems
 from minimost.domain.tokens import new_token, token_hash
 from minimost.domain.views import user_view
@@ -116,12 +116,7 @@ async def signup(
                 await publish_on_commit(
                     tx,
                     ctx.publisher,
-                    Event(
-                        EventType.MEMBER_ADDED,
-                        {"conversation_id": conversation_id, "user": view},
-                        conversation_id=conversation_id,
-                        user_id=user_id,
-                    ),
+                    member_event(EventType.MEMBER_ADDED, conversation_id, view),
                     now,
                 )
             token = await _new_session(ctx, tx, user_id, ip, user_agent)

@@ -8,7 +8,7 @@ from minimost.db.models import Conversation, Membership, User
 from minimost.domain.access import access_conversation
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Forbidden, NotFound
-from minimost.domain.events import Event, EventType, publish_on_commit
+from minimost.domain.events import Event, EventType, member_event, publish_on_commit
 from minimost.domain.views import conversation_view, user_view
 
 
@@ -97,14 +97,10 @@ async def join(ctx: Ctx, actor: Actor, conversation_id: int, user_id: int) -> bo
         await publish_on_commit(
             tx,
             ctx.publisher,
-            Event(
+            member_event(
                 EventType.MEMBER_ADDED,
-                {
-                    "conversation_id": conversation_id,
-                    "user": user_view(actor.id, actor.username, actor.display_name),
-                },
-                conversation_id=conversation_id,
-                user_id=actor.id,
+                conversation_id,
+                user_view(actor.id, actor.username, actor.display_name),
             ),
             now,
         )
@@ -134,14 +130,10 @@ async def leave(ctx: Ctx, actor: Actor, conversation_id: int, user_id: int) -> N
         await publish_on_commit(
             tx,
             ctx.publisher,
-            Event(
+            member_event(
                 EventType.MEMBER_REMOVED,
-                {
-                    "conversation_id": conversation_id,
-                    "user": user_view(actor.id, actor.username, actor.display_name),
-                },
-                conversation_id=conversation_id,
-                user_id=actor.id,
+                conversation_id,
+                user_view(actor.id, actor.username, actor.display_name),
             ),
             now,
         )

@@ -15,7 +15,7 @@ from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from minimost.domain.events import Event, EventType, publish_many_on_commit, publish_on_commit
 from minimost.domain.render import render_markdown
-from minimost.domain.views import iso, message_select, message_view, user_view
+from minimost.domain.views import message_payload, message_select, message_view, user_view
 
 MAX_TEXT = 10_000
 
@@ -179,17 +179,15 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
 
 
 def _new_view(item: PendingSend, message_id: int, now: datetime) -> dict[str, Any]:
-    return {
-        "id": message_id,
-        "conversation_id": item.conversation_id,
-        "author": user_view(item.actor.id, item.actor.username, item.actor.display_name),
-        "text": item.text,
-        "html": item.html,
-        "created_at": iso(now),
-        "edited_at": None,
-        "deleted_at": None,
-        "client_id": item.client_id,
-    }
+    return message_payload(
+        message_id=message_id,
+        conversation_id=item.conversation_id,
+        author=user_view(item.actor.id, item.actor.username, item.actor.display_name),
+        text=item.text,
+        html=item.html,
+        created_at=now,
+        client_id=item.client_id,
+    )
 
 
 def _replayed(row: Any, conversation_id: int) -> dict[str, Any]:
