@@ -59,6 +59,44 @@ class TestUser:
         message: dict[str, Any] = response.json()["message"]
         return message
 
+    async def post_to(self, conversation_id: int, text: str) -> dict[str, Any]:
+        response = await self.post(
+            f"/api/v1/conversations/{conversation_id}/messages",
+            json={"text": text, "client_id": uuid.uuid4().hex},
+        )
+        assert response.status_code == 201, response.text
+        message: dict[str, Any] = response.json()["message"]
+        return message
+
+    async def create_private(self, name: str, *members: TestUser, topic: str = "") -> int:
+        response = await self.post(
+            "/api/v1/conversations",
+            json={
+                "kind": "private",
+                "name": name,
+                "topic": topic,
+                "members": [m.id for m in members],
+            },
+        )
+        assert response.status_code == 201, response.text
+        conversation_id: int = response.json()["conversation"]["id"]
+        self.conversations[name] = conversation_id
+        return conversation_id
+
+    async def dm(self, *others: TestUser) -> int:
+        response = await self.post(
+            "/api/v1/conversations", json={"kind": "dm", "members": [o.id for o in others]}
+        )
+        assert response.status_code in (200, 201), response.text
+        conversation_id: int = response.json()["conversation"]["id"]
+        return conversation_id
+
+    async def listing(self) -> dict[int, dict[str, Any]]:
+        """My sidebar: conversation id -> conversation."""
+        response = await self.get("/api/v1/conversations")
+        assert response.status_code == 200, response.text
+        return {c["id"]: c for c in response.json()["conversations"]}
+
     async def history(self, channel: str, **params: Any) -> dict[str, Any]:
         response = await self.get(
             f"/api/v1/conversations/{self.channel(channel)}/messages", params=params

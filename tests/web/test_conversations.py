@@ -24,6 +24,8 @@ async def test_list_shows_my_conversations_with_their_shape(users):
     for conversation in listing:
         assert set(conversation) == {
             "id", "kind", "name", "topic", "created_at", "archived", "is_member",
+            "created_by", "members", "unread_count", "mention_count",
+            "last_read_message_id", "last_message_id", "hidden", "muted",
         }  # fmt: skip
         assert conversation["kind"] == "public"
         assert conversation["is_member"] is True

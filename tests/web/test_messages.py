@@ -11,7 +11,7 @@ from tests.web.helpers import API, EventLog, assert_error, message_count
 
 MESSAGE_KEYS = {
     "id", "conversation_id", "author", "text", "html",
-    "created_at", "edited_at", "deleted_at", "client_id",
+    "created_at", "edited_at", "deleted_at", "client_id", "mentions", "mention_all",
 }  # fmt: skip
 
 

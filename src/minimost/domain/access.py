@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from minimost.db.models import Conversation, Membership, Message
@@ -28,6 +28,7 @@ _CONVERSATION_COLUMNS = (
     Conversation.topic,
     Conversation.created_at,
     Conversation.archived_at,
+    Conversation.created_by,
 )
 
 # Built once: composing a select costs as much CPU as executing it, on the hottest path.
@@ -59,6 +60,16 @@ async def access_conversation(conn: AsyncConnection, actor: Actor, conversation_
 
 def can_read(kind: str, is_member: bool) -> bool:
     return kind == "public" or is_member
+
+
+def readable_clause(user_id: int) -> ColumnElement[bool]:
+    """``can_read`` as SQL over ``Conversation`` (for list queries: mentions, search)."""
+    return or_(
+        Conversation.kind == "public",
+        exists().where(
+            Membership.conversation_id == Conversation.id, Membership.user_id == user_id
+        ),
+    )
 
 
 async def access_message(conn: AsyncConnection, actor: Actor, message_id: int) -> Any:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from minimost.config import Settings
 from minimost.db.engine import Database
@@ -12,6 +12,17 @@ from .clock import Clock
 from .events import Publisher
 from .group_commit import GroupCommit
 from .passwords import Passwords
+
+
+class PresenceView(Protocol):
+    """What the domain may ask the realtime layer: is this user around (for ``@here``)?"""
+
+    def is_online(self, user_id: int) -> bool: ...
+
+
+class _Nobody:
+    def is_online(self, user_id: int) -> bool:
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +34,7 @@ class Ctx:
     passwords: Passwords
     # Group commit for message sends (see actions.messages.write_sends).
     sends: GroupCommit[Any, Any]
+    presence: PresenceView = field(default_factory=_Nobody)
 
 
 @dataclass(frozen=True, slots=True)

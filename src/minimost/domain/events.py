@@ -31,6 +31,8 @@ class EventType(StrEnum):
     MEMBER_REMOVED = "member.removed"
     CONVERSATION_CREATED = "conversation.created"
     CONVERSATION_UPDATED = "conversation.updated"
+    READ_UPDATED = "read.updated"
+    MEMBERSHIP_UPDATED = "membership.updated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +58,15 @@ class Publisher(Protocol):
     async def publish(self, event: Published) -> None: ...
 
 
-def member_event(type_: EventType, conversation_id: int, user: Mapping[str, Any]) -> Event:
+def member_event(
+    type_: EventType, conversation_id: int, user: Mapping[str, Any], **extra: Any
+) -> Event:
     """``member.added`` / ``member.removed``: to the conversation and to the user (whose open
-    sockets the hub subscribes or unsubscribes)."""
+    sockets the hub subscribes or unsubscribes). ``member.added`` also carries the
+    ``conversation`` (so the added user's sidebar can show it at once) and ``hidden``."""
     return Event(
         type_,
-        {"conversation_id": conversation_id, "user": user},
+        {"conversation_id": conversation_id, "user": user, **extra},
         conversation_id=conversation_id,
         user_id=int(user["id"]),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import nh3
@@ -17,11 +18,17 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from .mentions import Found, mentions_plugin
+
 ALLOWED_TAGS = {
     "a", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6",
     "hr", "i", "li", "ol", "p", "pre", "s", "span", "strong", "u", "ul",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "code": {"class"}, "span": {"class"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "code": {"class"},
+    "span": {"class", "data-username"},
+}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -43,6 +50,7 @@ def _build_parser() -> MarkdownIt:
     md.disable(["image", "heading", "lheading", "html_block", "html_inline"])
     md.add_render_rule("strong_open", _underline("<u>", "</u>"))
     md.add_render_rule("strong_close", _underline("<u>", "</u>"))
+    md.use(mentions_plugin)
     return md
 
 
@@ -55,14 +63,28 @@ _MD = _build_parser()
 _PLAIN = re.compile(r"[A-Za-z0-9,;'?! ]*[A-Za-z0-9,;'?!]")
 
 
-def render_markdown(source: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    html: str
+    usernames: frozenset[str] = frozenset()
+    broadcast: str | None = None  # "everyone" | "here"
+
+
+def render_message(source: str) -> Rendered:
+    """HTML plus the mentions found outside code (``@name``, ``@everyone``, ``@here``)."""
     if _PLAIN.fullmatch(source) and not source.startswith(" "):
-        return f"<p>{source}</p>"
-    return render_full(source)
+        return Rendered(f"<p>{source}</p>")
+    found = Found()
+    html = render_full(source, found)
+    return Rendered(html, frozenset(found.usernames), found.broadcast)
 
 
-def render_full(source: str) -> str:
-    html = _MD.render(source)
+def render_markdown(source: str) -> str:
+    return render_message(source).html
+
+
+def render_full(source: str, found: Found | None = None) -> str:
+    html = _MD.render(source, {"mentions": found} if found is not None else None)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

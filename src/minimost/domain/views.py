@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Row, select
 from sqlalchemy.orm import aliased
 
@@ -34,6 +35,8 @@ def message_select() -> Any:
         Message.created_at,
         Message.edited_at,
         Message.deleted_at,
+        Message.mention_ids,
+        Message.mention_all,
         Message.author_id,
         Author.username.label("author_username"),
         Author.display_name.label("author_display_name"),
@@ -51,6 +54,8 @@ def message_payload(
     edited_at: datetime | None = None,
     deleted_at: datetime | None = None,
     client_id: str | None = None,
+    mentions: list[int] | None = None,
+    mention_all: str | None = None,
 ) -> dict[str, Any]:
     """The message as the API and the socket show it (the wire contract, in one place)."""
     return {
@@ -63,6 +68,8 @@ def message_payload(
         "edited_at": iso(edited_at),
         "deleted_at": iso(deleted_at),
         "client_id": client_id,
+        "mentions": mentions or [],
+        "mention_all": mention_all,
     }
 
 
@@ -82,6 +89,8 @@ def message_view(row: Row[Any]) -> dict[str, Any]:
         edited_at=row.edited_at,
         deleted_at=row.deleted_at,
         client_id=row.client_id,
+        mentions=orjson.loads(row.mention_ids) if row.mention_ids != "[]" else [],
+        mention_all=row.mention_all,
     )
 
 
@@ -93,4 +102,5 @@ def conversation_view(row: Row[Any] | Conversation) -> dict[str, Any]:
         "topic": row.topic,
         "created_at": iso(row.created_at),
         "archived": row.archived_at is not None,
+        "created_by": row.created_by,
     }

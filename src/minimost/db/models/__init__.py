@@ -4,7 +4,7 @@ from .audit import AuditRecord
 from .base import Base
 from .conversation import Conversation, Membership
 from .event import Event
-from .message import Message
+from .message import Mention, Message
 from .secret import ServerSecret
 from .user import ApiToken, Session, User
 
@@ -15,6 +15,7 @@ __all__ = [
     "Conversation",
     "Event",
     "Membership",
+    "Mention",
     "Message",
     "ServerSecret",
     "Session",

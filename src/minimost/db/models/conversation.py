@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, BigId, UTCDateTime
@@ -13,7 +13,15 @@ from .base import Base, BigId, UTCDateTime
 class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
-        UniqueConstraint("kind", "name", name="uq_conversations_kind_name"),
+        # Public channel names are unique. Private names are not: a clash would tell a
+        # non-member that a private channel of that name exists.
+        Index(
+            "uq_conversations_public_name",
+            "name",
+            unique=True,
+            sqlite_where=text("kind = 'public'"),
+            postgresql_where=text("kind = 'public'"),
+        ),
         {"sqlite_autoincrement": True},
     )
 
@@ -26,6 +34,8 @@ class Conversation(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # DMs: the sorted member ids ("3,8,15"), so one set of people has one conversation.
+    dm_key: Mapped[str | None] = mapped_column(String(200), nullable=True, unique=True)
 
 
 class Membership(Base):

@@ -29,7 +29,28 @@ class Message(Base):
     client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     body_md: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
+    # Denormalised for the wire: JSON list of mentioned user ids, and "everyone"/"here".
+    mention_ids: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    mention_all: Mapped[str | None] = mapped_column(String(8), nullable=True)
     reply_to_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Mention(Base):
+    """Who a message mentions (by name, or everyone/here expanded to members at send time):
+    drives mention counts and the Mentions view."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (Index("ix_mentions_user_id_message_id", "user_id", "message_id"),)
+
+    message_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    conversation_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, BigId, UTCDateTime
@@ -24,6 +24,10 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The sender of server notices (e.g. password resets); it cannot log in and is not listed.
+    is_system: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Manual presence ("away", "dnd"); NULL means automatic.
+    presence_override: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
 
 class Session(Base):

@@ -1,15 +1,19 @@
-"""Public channels from settings; joining and leaving them."""
+"""Creating conversations (settings channels, private channels) and changing them.
+
+Joining, inviting and leaving are in ``members``; DMs in ``dms``."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import insert, select, update
 
 from minimost.db.models import Conversation, Membership, User
 from minimost.domain.access import access_conversation
 from minimost.domain.context import Actor, Ctx
-from minimost.domain.errors import Forbidden, NotFound
-from minimost.domain.events import Event, EventType, member_event, publish_on_commit
-from minimost.domain.views import conversation_view, user_view
+from minimost.domain.errors import Forbidden, Invalid
+from minimost.domain.events import Event, EventType, publish_on_commit
+from minimost.domain.views import conversation_view
+
+from .members import can_manage, insert_members, real_users
 
 
 async def ensure_public_channels(ctx: Ctx, names: list[str]) -> list[str]:
@@ -38,7 +42,11 @@ async def ensure_public_channels(ctx: Ctx, names: list[str]) -> list[str]:
                 )
             ).scalar_one()
             users = (
-                (await tx.conn.execute(select(User.id).where(User.deleted_at.is_(None))))
+                (
+                    await tx.conn.execute(
+                        select(User.id).where(User.deleted_at.is_(None), User.is_system.is_(False))
+                    )
+                )
                 .scalars()
                 .all()
             )
@@ -76,64 +84,97 @@ async def ensure_public_channels(ctx: Ctx, names: list[str]) -> list[str]:
     return created
 
 
-async def join(ctx: Ctx, actor: Actor, conversation_id: int, user_id: int) -> bool:
-    """Join a public channel yourself. Returns False when already a member."""
-    if user_id != actor.id:
-        # Adding other people is the private-channel invitation flow.
-        raise Forbidden("you can only add yourself to a public channel")
+MAX_NAME = 64
+MAX_TOPIC = 250
+
+
+def clean_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not 1 <= len(name) <= MAX_NAME:
+        raise Invalid("invalid name", fields={"name": f"1 to {MAX_NAME} characters"})
+    return name
+
+
+def clean_topic(raw: str) -> str:
+    topic = " ".join(raw.split())
+    if len(topic) > MAX_TOPIC:
+        raise Invalid("topic too long", fields={"topic": f"at most {MAX_TOPIC} characters"})
+    return topic
+
+
+async def create_private(
+    ctx: Ctx, actor: Actor, *, name: str, topic: str, member_ids: list[int]
+) -> int:
+    """A private channel with the creator and ``member_ids``. Returns its id."""
+    name, topic = clean_name(name), clean_topic(topic)
     now = ctx.clock.now()
     async with ctx.db.write() as tx:
-        row = await access_conversation(tx.conn, actor, conversation_id)
-        if row.kind != "public" or row.archived_at is not None:
-            raise Forbidden("this conversation cannot be joined")
-        if row.is_member:
-            return False
-        await tx.conn.execute(
-            insert(Membership).values(
-                conversation_id=conversation_id, user_id=actor.id, role="member",
-                joined_at=now, hidden=False, muted=False,
+        users = await real_users(tx, {*member_ids, actor.id})
+        conversation_id = (
+            await tx.conn.execute(
+                insert(Conversation)
+                .values(kind="private", name=name, topic=topic, created_by=actor.id, created_at=now)
+                .returning(Conversation.id)
             )
-        )  # fmt: skip
+        ).scalar_one()
+        conversation = (
+            await tx.conn.execute(select(Conversation).where(Conversation.id == conversation_id))
+        ).one()
+        # member.added first: it subscribes each member's sockets, which then receive
+        # conversation.created like any later event of the channel.
+        await insert_members(ctx, tx, conversation, users, now, role_of={actor.id: "admin"})
         await publish_on_commit(
             tx,
             ctx.publisher,
-            member_event(
-                EventType.MEMBER_ADDED,
-                conversation_id,
-                user_view(actor.id, actor.username, actor.display_name),
+            Event(
+                EventType.CONVERSATION_CREATED,
+                conversation_view(conversation),
+                conversation_id=conversation_id,
             ),
             now,
         )
-    return True
+    return int(conversation_id)
 
 
-async def leave(ctx: Ctx, actor: Actor, conversation_id: int, user_id: int) -> None:
-    if user_id != actor.id:
-        raise Forbidden("you can only remove yourself here")
+async def update_conversation(
+    ctx: Ctx, actor: Actor, conversation_id: int, *, name: str | None, topic: str | None
+) -> None:
+    """Rename a private channel or change a topic (see ``members.can_manage``)."""
+    changes: dict[str, str] = {}
+    if name is not None:
+        changes["name"] = clean_name(name)
+    if topic is not None:
+        changes["topic"] = clean_topic(topic)
+    if not changes:
+        return
     now = ctx.clock.now()
     async with ctx.db.write() as tx:
-        row = await access_conversation(tx.conn, actor, conversation_id)
-        member = await tx.conn.scalar(
-            select(
-                exists().where(
-                    Membership.conversation_id == conversation_id, Membership.user_id == actor.id
-                )
-            )
-        )
-        if not member or not row.is_member:
-            raise NotFound("not a member")
+        access = await access_conversation(tx.conn, actor, conversation_id)
+        if access.kind == "dm":
+            raise Forbidden("DMs have no name or topic", code="dm_members_fixed")
+        if access.archived_at is not None:
+            raise Forbidden("this conversation is archived", code="archived")
+        if access.kind == "public":
+            # Settings own public names; admins may set the topic.
+            if "name" in changes:
+                raise Forbidden("public channels are named in settings.json")
+            if not actor.is_admin:
+                raise Forbidden("only an admin can change a public channel's topic")
+        elif not await can_manage(tx, actor, access):
+            raise Forbidden("only the channel's creator or an admin can change it")
         await tx.conn.execute(
-            delete(Membership).where(
-                Membership.conversation_id == conversation_id, Membership.user_id == actor.id
-            )
+            update(Conversation).where(Conversation.id == conversation_id).values(**changes)
         )
+        conversation = (
+            await tx.conn.execute(select(Conversation).where(Conversation.id == conversation_id))
+        ).one()
         await publish_on_commit(
             tx,
             ctx.publisher,
-            member_event(
-                EventType.MEMBER_REMOVED,
-                conversation_id,
-                user_view(actor.id, actor.username, actor.display_name),
+            Event(
+                EventType.CONVERSATION_UPDATED,
+                conversation_view(conversation),
+                conversation_id=conversation_id,
             ),
             now,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,12 +10,13 @@ from typing import Any
 from sqlalchemy import bindparam, insert, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from minimost.db.models import Message
+from minimost.db.models import Membership, Mention, Message
+from minimost.domain import mentions
 from minimost.domain.access import access_conversations, access_message
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from minimost.domain.events import Event, EventType, publish_many_on_commit, publish_on_commit
-from minimost.domain.render import render_markdown
+from minimost.domain.render import Rendered, render_markdown, render_message
 from minimost.domain.views import message_payload, message_select, message_view, user_view
 
 MAX_TEXT = 10_000
@@ -34,7 +36,7 @@ class PendingSend:
     actor: Actor
     conversation_id: int
     text: str
-    html: str
+    rendered: Rendered
     client_id: str | None
 
 
@@ -50,9 +52,9 @@ async def send_message(
     INSERT for the messages and one for their events, results handed back one by one.
     """
     text = clean_text(text)
-    html = render_markdown(text)  # CPU work stays outside the write transaction
+    rendered = render_message(text)  # CPU work stays outside the write transaction
     result: SendResult = await ctx.sends.submit(
-        PendingSend(actor, conversation_id, text, html, client_id)
+        PendingSend(actor, conversation_id, text, rendered, client_id)
     )
     return result
 
@@ -129,6 +131,14 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
                 accepted.append(index)
         if accepted:
             now = ctx.clock.now()
+            mentioned = await mentions.resolve(
+                tx,
+                ctx.presence,
+                [
+                    (batch[i].actor.id, batch[i].conversation_id, batch[i].rendered)
+                    for i in accepted
+                ],
+            )
             await tx.ordered()  # message ids in commit order, like event ids
             ids = (
                 (
@@ -140,10 +150,12 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
                                 "author_id": batch[i].actor.id,
                                 "client_id": batch[i].client_id,
                                 "body_md": batch[i].text,
-                                "body_html": batch[i].html,
+                                "body_html": batch[i].rendered.html,
+                                "mention_ids": mentioned[n].ids_json,
+                                "mention_all": batch[i].rendered.broadcast,
                                 "created_at": now,
                             }
-                            for i in accepted
+                            for n, i in enumerate(accepted)
                         ],
                     )
                 )
@@ -151,8 +163,22 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
                 .all()
             )
             views = [
-                _new_view(batch[i], int(mid), now) for i, mid in zip(accepted, ids, strict=True)
+                _new_view(batch[i], int(mid), now, mentioned[n].named)
+                for n, (i, mid) in enumerate(zip(accepted, ids, strict=True))
             ]
+            await _record_mentions(tx, ids, mentioned)
+            await _after_posting(
+                tx,
+                [
+                    (batch[i].actor.id, batch[i].conversation_id, int(mid))
+                    for i, mid in zip(accepted, ids, strict=True)
+                ],
+                {
+                    batch[i].conversation_id
+                    for i in accepted
+                    if readable[(batch[i].actor.id, batch[i].conversation_id)].kind == "dm"
+                },
+            )
             await publish_many_on_commit(
                 tx,
                 ctx.publisher,
@@ -178,16 +204,57 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
     return [r for r in results if r is not None]
 
 
-def _new_view(item: PendingSend, message_id: int, now: datetime) -> dict[str, Any]:
+def _new_view(
+    item: PendingSend, message_id: int, now: datetime, named: list[int]
+) -> dict[str, Any]:
     return message_payload(
         message_id=message_id,
         conversation_id=item.conversation_id,
         author=user_view(item.actor.id, item.actor.username, item.actor.display_name),
         text=item.text,
-        html=item.html,
+        html=item.rendered.html,
         created_at=now,
         client_id=item.client_id,
+        mentions=named,
+        mention_all=item.rendered.broadcast,
     )
+
+
+async def _record_mentions(
+    tx: Any, message_ids: Sequence[int], resolved: list[mentions.Resolved]
+) -> None:
+    rows = [
+        {"message_id": message_id, "user_id": user_id, "conversation_id": item.conversation_id}
+        for message_id, item in zip(message_ids, resolved, strict=True)
+        for user_id in item.notify
+    ]
+    if rows:
+        await tx.conn.execute(insert(Mention), rows)
+
+
+_READ_OWN = (
+    update(Membership)
+    .where(
+        Membership.conversation_id == bindparam("c"),
+        Membership.user_id == bindparam("u"),
+    )
+    .values(last_read_message_id=bindparam("m"))
+)
+
+
+async def _after_posting(tx: Any, posted: list[tuple[int, int, int]], dms: set[int]) -> None:
+    """Posting means you have read up to your own message; and a DM someone hid comes
+    back when something new is said in it."""
+    latest: dict[tuple[int, int], int] = {}
+    for author, conversation, message_id in posted:
+        latest[(author, conversation)] = message_id
+    await tx.conn.execute(_READ_OWN, [{"u": u, "c": c, "m": m} for (u, c), m in latest.items()])
+    if dms:
+        await tx.conn.execute(
+            update(Membership)
+            .where(Membership.conversation_id.in_(dms), Membership.hidden.is_(True))
+            .values(hidden=False)
+        )
 
 
 def _replayed(row: Any, conversation_id: int) -> dict[str, Any]:
@@ -207,7 +274,7 @@ async def _own_live_message(tx: Any, actor: Actor, message_id: int) -> Any:
 
 async def edit_message(ctx: Ctx, actor: Actor, message_id: int, text: str) -> dict[str, Any]:
     text = clean_text(text)
-    html = render_markdown(text)
+    html = render_markdown(text)  # mentions count when a message is posted, not on edits
     now = ctx.clock.now()
     async with ctx.db.write() as tx:
         row = await _own_live_message(tx, actor, message_id)

@@ -6,11 +6,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from minimost.domain.actions import conversations as conversation_actions, messages as actions
+from minimost.domain.actions import (
+    conversations as conversation_actions,
+    dms,
+    members,
+    messages as actions,
+    reads,
+)
+from minimost.domain.errors import Invalid
 from minimost.domain.queries import conversations, messages
 from minimost.web.deps import ActorDep, CtxDep, StateDep
 from minimost.web.responses import json_response
 from minimost.web.schemas.common import ERRORS, MAX_ID, IdPath
+from minimost.web.schemas.conversations import (
+    CreateConversationIn,
+    MemberList,
+    ReadIn,
+    ReadOut,
+    UpdateConversationIn,
+)
 from minimost.web.schemas.messages import (
     ConversationEnvelope,
     ConversationList,
@@ -73,12 +87,69 @@ async def send(conversation_id: IdPath, body: SendIn, actor: ActorDep, state: St
     return json_response({"message": message}, 201 if created else 200)
 
 
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ConversationEnvelope,
+    responses={200: {"model": ConversationEnvelope, "description": "The existing DM"}},
+)
+async def create_conversation(
+    body: CreateConversationIn, actor: ActorDep, state: StateDep
+) -> Response:
+    """Create a private channel, or open the DM of you and ``members``."""
+    ctx = state.ctx
+    if body.kind == "dm":
+        conversation_id, created = await dms.open_dm(ctx, actor, body.members)
+    else:
+        if body.name is None:
+            raise Invalid("a private channel needs a name", fields={"name": "required"})
+        await state.limiter.hit("create_channel", f"user:{actor.id}")
+        conversation_id = await conversation_actions.create_private(
+            ctx, actor, name=body.name, topic=body.topic, member_ids=body.members
+        )
+        created = True
+    view = await conversations.get(ctx.db, actor, conversation_id)
+    return json_response({"conversation": view}, 201 if created else 200)
+
+
+@router.patch("/{conversation_id}")
+async def update_conversation(
+    conversation_id: IdPath, body: UpdateConversationIn, actor: ActorDep, ctx: CtxDep
+) -> ConversationEnvelope:
+    """Rename or set the topic (creator/admin); hide a DM or mute, for yourself."""
+    await conversation_actions.update_conversation(
+        ctx, actor, conversation_id, name=body.name, topic=body.topic
+    )
+    await reads.set_flags(ctx, actor, conversation_id, hidden=body.hidden, muted=body.muted)
+    return ConversationEnvelope.model_validate(
+        {"conversation": await conversations.get(ctx.db, actor, conversation_id)}
+    )
+
+
+@router.post("/{conversation_id}/read")
+async def mark_read(conversation_id: IdPath, body: ReadIn, actor: ActorDep, ctx: CtxDep) -> ReadOut:
+    """Move your read position forward to ``message_id`` (never back)."""
+    return ReadOut.model_validate(
+        await reads.mark_read(ctx, actor, conversation_id, body.message_id)
+    )
+
+
+@router.get("/{conversation_id}/members")
+async def list_members(conversation_id: IdPath, actor: ActorDep, state: StateDep) -> MemberList:
+    """Members with their role, read position (read receipts) and presence."""
+    found = await conversations.members(state.ctx.db, actor, conversation_id)
+    status = state.presence.status
+    return MemberList.model_validate(
+        {"members": [{**member, "presence": status(member["id"])} for member in found]}
+    )
+
+
 @router.put("/{conversation_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def add_member(
     conversation_id: IdPath, user_id: IdPath, actor: ActorDep, ctx: CtxDep
 ) -> Response:
-    """Join a public channel (``user_id`` = your own id)."""
-    await conversation_actions.join(ctx, actor, conversation_id, user_id)
+    """Join a public channel (your own id) or add someone to a private channel."""
+    await members.add_member(ctx, actor, conversation_id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -86,6 +157,6 @@ async def add_member(
 async def remove_member(
     conversation_id: IdPath, user_id: IdPath, actor: ActorDep, ctx: CtxDep
 ) -> Response:
-    """Leave a conversation (``user_id`` = your own id)."""
-    await conversation_actions.leave(ctx, actor, conversation_id, user_id)
+    """Leave (your own id), or remove someone from a private channel (creator/admin)."""
+    await members.remove_member(ctx, actor, conversation_id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

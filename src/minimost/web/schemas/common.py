@@ -42,6 +42,8 @@ class MessageOut(BaseModel):
     edited_at: str | None
     deleted_at: str | None
     client_id: str | None
+    mentions: list[int] = []
+    mention_all: str | None = None
 
 
 class ConversationOut(BaseModel):
@@ -52,6 +54,14 @@ class ConversationOut(BaseModel):
     created_at: str | None
     archived: bool
     is_member: bool | None = None
+    created_by: int | None = None
+    members: list[UserOut] = []
+    unread_count: int = 0
+    mention_count: int = 0
+    last_read_message_id: int | None = None
+    last_message_id: int | None = None
+    hidden: bool = False
+    muted: bool = False
 
 
 ERRORS: dict[int | str, dict[str, object]] = {

@@ -1,0 +1,108 @@
+"""Your own place in a conversation: read position, hidden, muted.
+
+The read position only moves forward. A ``read.updated`` event tells the other members (read
+receipts) and your other tabs (unread counts); posting also moves your position, which
+clients infer from the ``message.created`` itself (no extra event per send).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from minimost.db.models import Membership, Message
+from minimost.domain.access import access_conversation
+from minimost.domain.context import Actor, Ctx
+from minimost.domain.errors import Forbidden, NotFound
+from minimost.domain.events import Event, EventType, publish_on_commit
+from minimost.domain.queries.conversations import counts
+
+
+async def mark_read(
+    ctx: Ctx, actor: Actor, conversation_id: int, message_id: int
+) -> dict[str, Any]:
+    now = ctx.clock.now()
+    async with ctx.db.write() as tx:
+        access = await access_conversation(tx.conn, actor, conversation_id)
+        if not access.is_member:
+            raise Forbidden("join this channel first", code="not_a_member")
+        in_conversation = await tx.conn.scalar(
+            select(Message.conversation_id).where(Message.id == message_id)
+        )
+        if in_conversation != conversation_id:
+            raise NotFound("message not found")
+        moved = await tx.conn.execute(
+            update(Membership)
+            .where(
+                Membership.conversation_id == conversation_id,
+                Membership.user_id == actor.id,
+                (Membership.last_read_message_id.is_(None))
+                | (Membership.last_read_message_id < message_id),
+            )
+            .values(last_read_message_id=message_id)
+        )
+        if moved.rowcount:
+            await publish_on_commit(
+                tx,
+                ctx.publisher,
+                Event(
+                    EventType.READ_UPDATED,
+                    {
+                        "conversation_id": conversation_id,
+                        "user_id": actor.id,
+                        "message_id": message_id,
+                    },
+                    conversation_id=conversation_id,
+                ),
+                now,
+            )
+        return await counts(tx.conn, actor.id, conversation_id)
+
+
+async def set_flags(
+    ctx: Ctx,
+    actor: Actor,
+    conversation_id: int,
+    *,
+    hidden: bool | None = None,
+    muted: bool | None = None,
+) -> None:
+    """Hide a DM or mute any conversation, for yourself; your other tabs follow."""
+    changes: dict[str, bool] = {}
+    now = ctx.clock.now()
+    async with ctx.db.write() as tx:
+        access = await access_conversation(tx.conn, actor, conversation_id)
+        if not access.is_member:
+            raise Forbidden("join this channel first", code="not_a_member")
+        if hidden is not None:
+            if access.kind != "dm":
+                raise Forbidden("only DMs can be hidden: leave the channel instead")
+            changes["hidden"] = hidden
+        if muted is not None:
+            changes["muted"] = muted
+        if not changes:
+            return
+        await tx.conn.execute(
+            update(Membership)
+            .where(Membership.conversation_id == conversation_id, Membership.user_id == actor.id)
+            .values(**changes)
+        )
+        flags = (
+            await tx.conn.execute(
+                select(Membership.hidden, Membership.muted).where(
+                    Membership.conversation_id == conversation_id,
+                    Membership.user_id == actor.id,
+                )
+            )
+        ).one()
+        await publish_on_commit(
+            tx,
+            ctx.publisher,
+            Event(
+                EventType.MEMBERSHIP_UPDATED,
+                {"conversation_id": conversation_id, "hidden": flags.hidden, "muted": flags.muted},
+                user_id=actor.id,
+            ),
+            now,
+        )

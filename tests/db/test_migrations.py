@@ -1,0 +1,93 @@
+"""Migrations keep data: upgrading a populated database loses no row (SQLite rebuilds
+tables to change constraints; with foreign keys on, that rebuild would cascade-delete)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from minimost.db.engine import Database
+from minimost.db.migrate import upgrade
+from minimost.db.models import Conversation, Membership, Message
+from tests import pg
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def _populate(db: Database) -> None:
+    async with db.write() as tx:
+        await tx.conn.execute(
+            text(
+                "INSERT INTO users (id, username, display_name, password_hash, is_admin,"
+                " failed_logins, created_at) VALUES (1, 'ann', '', 'x', true, 0, :now)"
+            ),
+            {"now": NOW},
+        )
+        await tx.conn.execute(
+            text(
+                "INSERT INTO conversations (id, kind, name, topic, created_at)"
+                " VALUES (7, 'public', 'general', '', :now)"
+            ),
+            {"now": NOW},
+        )
+        await tx.conn.execute(
+            text(
+                "INSERT INTO memberships (conversation_id, user_id, role, joined_at, hidden,"
+                " muted) VALUES (7, 1, 'member', :now, false, false)"
+            ),
+            {"now": NOW},
+        )
+        await tx.conn.execute(
+            text(
+                "INSERT INTO messages (id, conversation_id, author_id, body_md, body_html,"
+                " created_at) VALUES (3, 7, 1, 'hi', '<p>hi</p>', :now)"
+            ),
+            {"now": NOW},
+        )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.scaleout)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all (the shared fixtures hand out migrated ones)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+        return
+    name = pg.run_sync(pg.create_database())
+    try:
+        yield pg.sqlalchemy_url(name)
+    finally:
+        pg.run_sync(pg.drop_database(name))
+
+
+async def test_upgrade_to_0003_keeps_conversations_members_and_messages(
+    empty_database_url: str,
+) -> None:
+    db = Database(empty_database_url)
+    try:
+        await upgrade(db, "0002")
+        await _populate(db)
+        await upgrade(db)
+        async with db.read() as conn:
+            assert await conn.scalar(select(func.count()).select_from(Membership)) == 1
+            assert await conn.scalar(select(Message.body_md).where(Message.id == 3)) == "hi"
+            assert await conn.scalar(select(Message.mention_ids).where(Message.id == 3)) == "[]"
+            assert await conn.scalar(select(Conversation.name).where(Conversation.id == 7)) == (
+                "general"
+            )
+        # Foreign keys are back on afterwards: a dangling membership is refused.
+        with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
+            async with db.write() as tx:
+                await tx.conn.execute(
+                    text(
+                        "INSERT INTO memberships (conversation_id, user_id, role, joined_at,"
+                        " hidden, muted) VALUES (999, 1, 'member', :now, false, false)"
+                    ),
+                    {"now": NOW},
+                )
+    finally:
+        await db.dispose()
