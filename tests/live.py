@@ -8,6 +8,8 @@
   servers speak plain HTTP, so a cookie jar would never send it back: every user carries an
   explicit ``Cookie`` header instead (and the CSRF header on unsafe requests, via TestUser).
 * ``recv``/``recv_until``/``closed``: waits on socket conditions, always with a timeout.
+  They pass over the ephemeral frames (typing, presence), which arrive at any time, unless
+  asked for them with ``ephemeral=True``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from tests.factories import FAST_HASH, PASSWORD, TestUser
 
 COOKIE = "minimost_session"
 TIMEOUT = 5.0
+EPHEMERAL = frozenset({"typing", "presence"})
 
 
 def free_port() -> int:
@@ -65,16 +68,24 @@ async def wait_until(
 # --- sockets --------------------------------------------------------------------------
 
 
-async def recv(ws: ClientConnection, timeout: float = TIMEOUT) -> dict[str, Any]:
-    raw = await asyncio.wait_for(ws.recv(), timeout)
-    frame: dict[str, Any] = json.loads(raw)
-    return frame
+async def recv(
+    ws: ClientConnection, timeout: float = TIMEOUT, *, ephemeral: bool = False
+) -> dict[str, Any]:
+    """The next frame (without ``ephemeral``: the next one that is not typing/presence)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        raw = await asyncio.wait_for(ws.recv(), max(0.0, deadline - time.monotonic()))
+        frame: dict[str, Any] = json.loads(raw)
+        if ephemeral or frame.get("type") not in EPHEMERAL:
+            return frame
 
 
 async def recv_until(
     ws: ClientConnection,
     predicate: Callable[[dict[str, Any]], bool],
     timeout: float = TIMEOUT,
+    *,
+    ephemeral: bool = False,
 ) -> list[dict[str, Any]]:
     """Every frame up to and including the first one matching ``predicate``."""
     deadline = time.monotonic() + timeout
@@ -84,7 +95,7 @@ async def recv_until(
         if remaining <= 0:
             raise TimeoutError(f"no matching frame within {timeout}s; got {frames}")
         try:
-            frame = await recv(ws, remaining)
+            frame = await recv(ws, remaining, ephemeral=ephemeral)
         except TimeoutError:
             raise TimeoutError(f"no matching frame within {timeout}s; got {frames}") from None
         frames.append(frame)
@@ -120,7 +131,9 @@ async def closed(ws: ClientConnection, timeout: float = TIMEOUT) -> Closed:
         except ConnectionClosed as exc:
             rcvd = exc.rcvd
             return Closed(rcvd.code if rcvd else None, rcvd.reason if rcvd else "", frames)
-        frames.append(json.loads(raw))
+        frame = json.loads(raw)
+        if frame.get("type") not in EPHEMERAL:
+            frames.append(frame)
 
 
 def event_frames(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:

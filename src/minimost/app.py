@@ -25,18 +25,21 @@ from minimost.domain.actions.conversations import ensure_public_channels
 from minimost.domain.actions.maintenance import prune_events, prune_sessions, server_secret
 from minimost.domain.actions.messages import PendingSend, SendResult, write_sends
 from minimost.domain.clock import Clock, SystemClock
-from minimost.domain.context import Ctx
+from minimost.domain.context import Ctx, PresenceView
 from minimost.domain.events import Published, Publisher
 from minimost.domain.group_commit import GroupCommit
 from minimost.domain.passwords import Passwords
 from minimost.domain.queries.events import last_event_id, load_range
 from minimost.ratelimit import RateLimiter
+from minimost.realtime import ephemeral
 from minimost.realtime.bus.base import bus_from_url
 from minimost.realtime.hub import Hub
+from minimost.realtime.presence import PresenceTracker
 from minimost.realtime.publisher import BusPublisher
+from minimost.realtime.typing_relay import TypingRelay
 from minimost.web import errors, pages, ws
 from minimost.web.middleware import BodyLimit, SecurityHeaders
-from minimost.web.routes import auth, conversations, messages
+from minimost.web.routes import auth, channels, conversations, mentions, messages, users
 from minimost.web.state import AppState
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,11 @@ MAX_JSON_BODY = 1024 * 1024
 
 
 def build_ctx(
-    settings: Settings, db: Database, publisher: Publisher, clock: Clock | None = None
+    settings: Settings,
+    db: Database,
+    publisher: Publisher,
+    clock: Clock | None = None,
+    presence: PresenceView | None = None,
 ) -> Ctx:
     """The domain context; the group-commit writer closes over the context it serves."""
 
@@ -63,6 +70,7 @@ def build_ctx(
             time_cost=settings.password_hash_time_cost,
         ),
         sends=GroupCommit(write_batch),
+        **({"presence": presence} if presence is not None else {}),
     )
     return ctx
 
@@ -84,6 +92,17 @@ async def _housekeeping(ctx: Ctx, every: float = 3600.0) -> None:
         await asyncio.sleep(every)
 
 
+async def _until_ready(task: asyncio.Task[None], ready: asyncio.Event) -> None:
+    """Wait until a bus subscriber confirmed its subscription; raise its error if it fails
+    first (so a broken bus surfaces at start-up)."""
+    waiter = asyncio.create_task(ready.wait())
+    done, _pending = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        waiter.cancel()
+        await task
+        raise RuntimeError(f"{task.get_name()} stopped during start-up")
+
+
 def create_app(
     settings: Settings,
     *,
@@ -99,7 +118,9 @@ def create_app(
         return await load_range(db, after, upto)
 
     hub = Hub(loader=load)
-    ctx = build_ctx(settings, db, BusPublisher(bus), clock)
+    presence = PresenceTracker(hub)
+    typing = TypingRelay(hub)
+    ctx = build_ctx(settings, db, BusPublisher(bus), clock, presence)
     if ca_path is None and settings.tls:
         ca_path = settings.data_dir / "tls" / "ca.pem"
     registry = CollectorRegistry()
@@ -118,6 +139,9 @@ def create_app(
     Gauge(
         "minimost_send_batches", "Group-commit transactions for sends", registry=registry
     ).set_function(lambda: ctx.sends.batches)
+    Gauge(
+        "minimost_presence_users", "Users online, away or dnd (cluster-wide)", registry=registry
+    ).set_function(presence.online_count)
     state = AppState(
         settings=settings,
         ctx=ctx,
@@ -126,6 +150,8 @@ def create_app(
         limiter=RateLimiter(settings),
         ca_path=ca_path,
         metrics=registry,
+        presence=presence,
+        typing=typing,
     )
 
     @contextlib.asynccontextmanager
@@ -147,6 +173,14 @@ def create_app(
         if hub_task in done:  # the subscription failed: surface its error at start-up
             ready_wait.cancel()
             await hub_task
+        ephemeral_ready = asyncio.Event()
+        ephemeral_task = asyncio.create_task(
+            ephemeral.run(bus, typing, presence, ready=ephemeral_ready), name="minimost-ephemeral"
+        )
+        await _until_ready(ephemeral_task, ephemeral_ready)
+        typing.start(bus)
+        # Subscribed first, so the snapshots the other nodes send in answer are not missed.
+        presence_task = asyncio.create_task(presence.run(bus), name="minimost-presence")
         housekeeping = asyncio.create_task(_housekeeping(ctx), name="minimost-housekeeping")
         # Everything allocated so far lives for the whole run: keep it out of GC passes,
         # which otherwise pause the loop for long with many sockets (design.md §9).
@@ -156,7 +190,12 @@ def create_app(
             yield
         finally:
             hub.close_all()
-            for task in (hub_task, housekeeping):
+            presence_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await presence_task
+            await presence.leave()
+            typing.stop()
+            for task in (hub_task, housekeeping, ephemeral_task):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -173,7 +212,7 @@ def create_app(
     )
     app.state.minimost = state
     errors.install(app)
-    for module in (auth, conversations, messages, ws, pages):
+    for module in (auth, channels, conversations, mentions, messages, users, ws, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, max_bytes=MAX_JSON_BODY)

@@ -12,6 +12,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -103,9 +104,9 @@ async def test_hello_comes_first_with_the_newest_event_id(
     newest = await last_event_id(alice)
     assert newest == await max_event_id(live) > 0
     async with alice.connect() as ws:
-        assert await hello(ws) == {"last_event_id": newest, "user_id": alice.id}
+        assert await hello(ws) == {"last_event_id": newest, "user_id": alice.id, "presence": ANY}
     async with alice.connect(since=newest) as ws:
-        assert await hello(ws) == {"last_event_id": newest, "user_id": alice.id}
+        assert await hello(ws) == {"last_event_id": newest, "user_id": alice.id, "presence": ANY}
         await ws.send('{"type":"ping"}')
         assert await recv(ws) == {"type": "pong"}  # nothing to replay
 

@@ -56,6 +56,19 @@ CONTRACTS: dict[tuple[str, str], Contract] = {
     ("GET", f"{API}/me"): Contract(),
     ("POST", f"{API}/tokens"): Contract(body=lambda: {"name": "walk"}, ok=201),
     ("GET", f"{API}/conversations"): Contract(),
+    ("POST", f"{API}/conversations"): Contract(
+        body=lambda: {"kind": "private", "name": "walk"}, ok=201
+    ),
+    ("GET", f"{API}/channels"): Contract(),
+    ("PATCH", f"{API}/conversations/{{conversation_id}}"): Contract(body=lambda: {"muted": False}),
+    # The walk's first message (id 1) is in general, like every valid conversation_id.
+    ("POST", f"{API}/conversations/{{conversation_id}}/read"): Contract(
+        body=lambda: {"message_id": 1}
+    ),
+    ("GET", f"{API}/conversations/{{conversation_id}}/members"): Contract(),
+    ("GET", f"{API}/mentions"): Contract(),
+    ("GET", f"{API}/users"): Contract(),
+    ("PUT", f"{API}/me/presence"): Contract(body=lambda: {"status": "auto"}),
     ("GET", f"{API}/conversations/{{conversation_id}}"): Contract(),
     ("GET", f"{API}/conversations/{{conversation_id}}/messages"): Contract(),
     ("POST", f"{API}/conversations/{{conversation_id}}/messages"): Contract(

@@ -14,6 +14,8 @@ from minimost.domain.context import Ctx
 from minimost.ratelimit import RateLimiter
 from minimost.realtime.bus.base import Bus
 from minimost.realtime.hub import Hub
+from minimost.realtime.presence import PresenceTracker
+from minimost.realtime.typing_relay import TypingRelay
 from minimost.web.auth_cache import ActorCache
 
 
@@ -26,6 +28,9 @@ class AppState:
     limiter: RateLimiter
     ca_path: Path | None
     metrics: CollectorRegistry
+    # Ephemeral realtime state of this process (typing batches, presence of the cluster).
+    presence: PresenceTracker
+    typing: TypingRelay
     actors: ActorCache = field(default_factory=ActorCache)
     # Read from the database at start-up (shared by every process and node).
     secret: bytes = b""

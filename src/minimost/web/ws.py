@@ -23,6 +23,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from minimost.domain.access import readable_conversation_ids
 from minimost.domain.errors import Unauthenticated
 from minimost.domain.queries.events import replay
+from minimost.domain.queries.users import presence_override
 from minimost.realtime.hub import Connection
 from minimost.web.deps import COOKIE, client_ip, resolve_actor
 from minimost.web.state import AppState
@@ -103,15 +104,24 @@ async def events_socket(websocket: WebSocket) -> None:
 
     conn = Connection(actor.id, closer, MAX_QUEUE)
     hub.attach(conn)
+    presence = state.presence
+    presence_token = presence.connecting(conn)
     try:
         async with state.ctx.db.read() as db_conn:
             hub.subscribe(conn, await readable_conversation_ids(db_conn, actor.id))
+            override = await presence_override(db_conn, actor.id)
+        presence.connected(conn, override, presence_token)
         # No ``since``: live from now. The hub's position is the replay start, so anything
         # committed between attach and now is still delivered.
         result = await replay(state.ctx.db, actor.id, hub.last_id if since is None else since)
         hello = {
             "type": "hello",
-            "data": {"last_event_id": result.last_event_id, "user_id": actor.id},
+            "data": {
+                "last_event_id": result.last_event_id,
+                "user_id": actor.id,
+                # As of the last presence flush; the next flush reaches this socket too.
+                "presence": orjson.Fragment(presence.visible_json()),
+            },
         }
         await websocket.send_text(orjson.dumps(hello).decode())
         if result.resync:
@@ -123,11 +133,12 @@ async def events_socket(websocket: WebSocket) -> None:
         hub.accepted += 1
         if hub.accepted % FREEZE_EVERY == 0:
             gc.freeze()
-        await _read(websocket, conn)
+        await _read(websocket, conn, state)
     except WebSocketDisconnect:
         pass
     finally:
         conn.closed = True
+        presence.disconnected(conn)
         hub.detach(conn)
         if writer is not None:
             writer.cancel()
@@ -147,7 +158,7 @@ async def _write(websocket: WebSocket, conn: Connection) -> None:
         conn.closed = True
 
 
-async def _read(websocket: WebSocket, conn: Connection) -> None:
+async def _read(websocket: WebSocket, conn: Connection, state: AppState) -> None:
     while websocket.client_state is WebSocketState.CONNECTED:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -163,8 +174,17 @@ async def _read(websocket: WebSocket, conn: Connection) -> None:
             kind = None
         if kind == "ping":
             conn.offer(0, PONG)
+        elif kind == "typing" and _is_id(frame.get("conversation")):
+            # Silently dropped unless this socket is subscribed to the conversation.
+            await state.typing.typed(conn, frame["conversation"])
+        elif kind == "presence" and frame.get("status") in ("active", "idle"):
+            state.presence.set_idle(conn, frame["status"] == "idle")
         else:
             conn.offer(0, _error("bad_frame", "unknown or malformed frame"))
+
+
+def _is_id(value: object) -> bool:
+    return type(value) is int and 0 < value < 2**63
 
 
 def _error(code: str, message: str) -> str:

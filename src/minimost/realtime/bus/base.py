@@ -11,6 +11,8 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 EVENTS_CHANNEL = "minimost:events"
+# Typing and presence: fire-and-forget frames that are never stored (realtime/ephemeral.py).
+EPHEMERAL_CHANNEL = "minimost:ephemeral"
 
 
 class Bus(Protocol):

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from minimost.domain.actions import accounts
 from minimost.domain.queries.events import last_event_id
+from minimost.domain.queries.users import presence_override_of
 from minimost.web.deps import COOKIE, ActorDep, CtxDep, StateDep, client_ip
 from minimost.web.schemas.auth import AuthOut, LoginIn, MeOut, SignupIn, TokenIn, TokenOut
 from minimost.web.schemas.common import ERRORS
@@ -84,6 +85,7 @@ async def me(request: Request, actor: ActorDep, state: StateDep) -> MeOut:
             },
             "csrf_token": state.csrf_for(session_token) if session_token else "",
             "last_event_id": await last_event_id(state.ctx.db),
+            "presence_override": await presence_override_of(state.ctx.db, actor.id),
         }
     )
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -30,6 +30,8 @@ class AuthOut(BaseModel):
 
 class MeOut(AuthOut):
     last_event_id: int
+    # Manual presence: "away" or "dnd"; null means automatic (PUT /api/v1/me/presence).
+    presence_override: Literal["away", "dnd"] | None = None
 
 
 class TokenIn(BaseModel):

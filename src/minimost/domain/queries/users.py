@@ -1,0 +1,46 @@
+"""The user directory and per-user presence settings.
+
+Every signed-in user may see every other (active, human) account: there is no per-user
+access rule for the directory, so no ``access`` call here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from minimost.db.engine import Database
+from minimost.db.models import User
+
+
+async def directory(db: Database, q: str, limit: int) -> list[dict[str, Any]]:
+    """Users whose username or display name starts with ``q`` (case-insensitive), by
+    username; deleted and system accounts are never listed."""
+    query = select(User.id, User.username, User.display_name).where(
+        User.deleted_at.is_(None), User.is_system == false()
+    )
+    prefix = q.strip().lower()
+    if prefix:
+        # Usernames are stored lower-case; display names are compared lower-cased.
+        query = query.where(
+            or_(
+                User.username.startswith(prefix, autoescape=True),
+                func.lower(User.display_name).startswith(prefix, autoescape=True),
+            )
+        )
+    async with db.read() as conn:
+        rows = (await conn.execute(query.order_by(User.username).limit(limit))).all()
+    return [{"id": r.id, "username": r.username, "display_name": r.display_name} for r in rows]
+
+
+async def presence_override(conn: AsyncConnection, user_id: int) -> str | None:
+    """The user's manual presence (``away``/``dnd``), ``None`` for automatic."""
+    value = await conn.scalar(select(User.presence_override).where(User.id == user_id))
+    return None if value is None else str(value)
+
+
+async def presence_override_of(db: Database, user_id: int) -> str | None:
+    async with db.read() as conn:
+        return await presence_override(conn, user_id)
