@@ -11,16 +11,26 @@ import { createStore } from "./core/store.js";
 import { createToaster } from "./core/toast.js";
 import { reduceSession } from "./features/auth/data.js";
 import { loadConversations } from "./features/channels/actions.js";
-import { pickConversation, reduce as reduceChannels } from "./features/channels/data.js";
-import { mountChannels } from "./features/channels/ui.js";
+import { conversationForHash, hashFor, pickConversation, reduce as reduceChannels } from "./features/channels/data.js";
+import { mountConversations } from "./features/channels/wire.js";
 import { reduce as reduceComposer } from "./features/composer/data.js";
 import { mountComposer } from "./features/composer/ui.js";
 import { reduce as reduceConnection } from "./features/connection/data.js";
 import { mountConnection } from "./features/connection/ui.js";
+import { keepMembersLoaded } from "./features/mentions/actions.js";
+import { mountMentionAutocomplete } from "./features/mentions/autocomplete.js";
+import { reduce as reduceMentions } from "./features/mentions/data.js";
+import { reduce as reduceMembers } from "./features/mentions/members.js";
+import { mountMentionsPanel } from "./features/mentions/panel.js";
 import { loadNewest, retryPendingNow } from "./features/messages/actions.js";
 import { needsLoad, reduce as reduceMessages } from "./features/messages/data.js";
 import { authorName, avatar } from "./features/messages/rows.js";
 import { mountMessages } from "./features/messages/ui.js";
+import { reduce as reducePresence } from "./features/presence/data.js";
+import { mountPresence } from "./features/presence/ui.js";
+import { mountReceipts } from "./features/receipts/ui.js";
+import { reduce as reduceTyping } from "./features/typing/data.js";
+import { mountTyping } from "./features/typing/ui.js";
 
 const REMEMBER_KEY = "minimost.conversation";
 
@@ -30,6 +40,10 @@ const store = createStore({
   messages: reduceMessages,
   composer: reduceComposer,
   connection: reduceConnection,
+  members: reduceMembers,
+  mentions: reduceMentions,
+  presence: reducePresence,
+  typing: reduceTyping,
 });
 
 let socket = null;
@@ -64,22 +78,30 @@ mountMessages(store, {
   focusComposer: () => composer.focus(),
 });
 
-mountChannels(store, {
-  list: $("#channel-list"),
-  title: $("#channel-title"),
-  topic: $("#channel-topic"),
-  toggle: $("#drawer-toggle"),
-  backdrop: $("#drawer-backdrop"),
-  closeButton: $("#drawer-close"),
-  sidebar: $("#sidebar"),
-  onSelect: openConversation,
-});
+// Sidebar, header actions, channel browser, DM picker, unreads, notifications.
+const conversationFeatures = mountConversations(store, { openConversation, ask, toast });
 
 mountConnection(store, {
   banner: $("#conn-banner"),
   text: $("#conn-text"),
   retryButton: $("#conn-retry"),
   onRetry: () => socket && socket.retryNow(),
+});
+
+// In-conversation awareness: mentions, typing, presence, read receipts. The receipts
+// subscribe after the message list, so they find the rows it just rendered.
+const sendFrame = (frame) => socket && socket.send(frame);
+keepMembersLoaded(store);
+mountMentionAutocomplete(store, { form: $("#composer"), input: $("#composer-input") });
+mountMentionsPanel(store, { button: $("#mentions-button"), onOpen: openConversation });
+mountTyping(store, { form: $("#composer"), input: $("#composer-input"), send: sendFrame });
+mountReceipts(store, { list: $("#message-list"), scroller: $("#message-scroller") });
+const presence = mountPresence(store, {
+  send: sendFrame,
+  button: $("#presence-button"),
+  meDot: $("#me-presence"),
+  menu: $("#presence-menu"),
+  toast,
 });
 
 function openConversation(id) {
@@ -89,7 +111,7 @@ function openConversation(id) {
   store.dispatch({ type: "channels/select", id });
   const conv = state.channels.list.find((c) => c.id === id);
   if (conv) {
-    history.replaceState(null, "", `#${encodeURIComponent(conv.name)}`);
+    history.replaceState(null, "", `#${encodeURIComponent(hashFor(conv))}`);
     try {
       localStorage.setItem(REMEMBER_KEY, String(id));
     } catch {
@@ -113,7 +135,7 @@ function hashName() {
 }
 
 window.addEventListener("hashchange", () => {
-  const conv = store.get().channels.list.find((c) => c.name === hashName());
+  const conv = conversationForHash(store.get().channels.list, hashName());
   if (conv) openConversation(conv.id);
 });
 
@@ -162,6 +184,7 @@ async function boot() {
   const me = await withRetry(() => api.get("/api/v1/me"));
   setCsrfToken(me.csrf_token);
   store.dispatch({ type: "session/loaded", user: me.user });
+  store.dispatch({ type: "presence/override", override: me.presence_override || "auto" });
   renderMe(me.user);
 
   const conversations = await withRetry(() => loadConversations(store));
@@ -169,13 +192,20 @@ async function boot() {
   if (first !== null) {
     store.dispatch({ type: "channels/select", id: first });
     const conv = conversations.find((c) => c.id === first);
-    history.replaceState(null, "", `#${encodeURIComponent(conv.name)}`);
+    history.replaceState(null, "", `#${encodeURIComponent(hashFor(conv))}`);
     await loadNewest(store, first);
   }
 
   socket = createSocket({
     since: me.last_event_id,
-    onEvent: (frame) => store.dispatch({ type: "event", frame }),
+    onEvent: (frame) => {
+      store.dispatch({ type: "event", frame });
+      conversationFeatures.onFrame(frame);
+    },
+    onHello: (frame) => {
+      store.dispatch({ type: "presence/hello", data: frame.data });
+      presence.connected();
+    },
     onResync: resync,
     onStatus: (status) => {
       store.dispatch({ type: "connection/status", status });

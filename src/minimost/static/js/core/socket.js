@@ -31,8 +31,9 @@ export function socketUrl(since, loc = globalThis.location) {
 }
 
 /**
- * createSocket({ since, onEvent, onResync, onStatus, onAuthLost })
+ * createSocket({ since, onEvent, onHello, onResync, onStatus, onAuthLost })
  *   onEvent(frame)        an event frame with a new id (or an id-less ephemeral frame)
+ *   onHello(frame)        each connection's hello (carries e.g. who is online)
  *   onResync()            the server cannot replay from our cursor: refetch state
  *   onStatus(status)      "connecting" | "online" | "offline"
  *   onAuthLost()          closed with 4401: the session is gone
@@ -41,6 +42,7 @@ export function createSocket(options) {
   const {
     since = null,
     onEvent,
+    onHello = () => {},
     onResync = () => {},
     onStatus = () => {},
     onAuthLost = () => {},
@@ -101,6 +103,7 @@ export function createSocket(options) {
       const head = frame.data && Number.isInteger(frame.data.last_event_id) ? frame.data.last_event_id : null;
       helloHead = head;
       resyncedHere = false;
+      onHello(frame);
       if (cursor === null && head !== null) {
         cursor = head; // live from now: nothing before the hello concerns us
       } else if (head !== null && sentSince !== null && head < sentSince) {

@@ -2,7 +2,7 @@
 // your last message; `i` focuses it from anywhere, Esc leaves it.
 
 import { autosize, isTyping } from "../../core/dom.js";
-import { activeConversation } from "../channels/data.js";
+import { activeConversation, conversationTitle } from "../channels/data.js";
 import { sendMessage } from "../messages/actions.js";
 import { lastOwnMessage } from "../messages/data.js";
 import { enterAction, MAX_MESSAGE_LENGTH, sendableText } from "./data.js";
@@ -19,7 +19,7 @@ export function mountComposer(store, { form, input, label, counter, sendButton }
     if (shownConv !== null) store.dispatch({ type: "composer/draft", convId: shownConv, text: input.value });
     shownConv = convId;
     const conv = activeConversation(state.channels);
-    const name = conv ? `#${conv.name}` : "";
+    const name = conv ? conversationTitle(conv, state.session.user && state.session.user.id) : ""; // "#general", "@Jason"
     input.placeholder = `Message ${name}`;
     label.textContent = `Message ${name}`;
     input.value = store.get().composer.drafts[convId] ?? "";

@@ -3,6 +3,8 @@
 
 import { el, hashIndex, initials } from "../../core/dom.js";
 import { formatFull, formatTime } from "../../core/time.js";
+import { markMentions } from "../mentions/highlight.js";
+import { presenceDot } from "../presence/dot.js";
 import { messageKey } from "./data.js";
 
 const AVATAR_COLOURS = 8;
@@ -55,14 +57,17 @@ export function dayDivider(label) {
   return el("div", { class: "day-divider", role: "separator", "aria-label": label }, el("span", { text: label }));
 }
 
-/** One message. `editorNode` (the inline editor) replaces the body while editing. */
-export function messageRow(m, { grouped, own, editorNode = null }) {
+/**
+ * One message. `editorNode` (the inline editor) replaces the body while editing; `me`
+ * (the signed-in user) marks mentions of me, and a row that mentions me is highlighted.
+ */
+export function messageRow(m, { grouped, own, editorNode = null, me = null }) {
   const time = (cls) => el("time", { class: cls, datetime: m.created_at, title: formatFull(m.created_at), text: formatTime(m.created_at) });
   const row = el("article", {
     class: ["msg", grouped && "grouped", own && "own", m.pending && "pending", m.failed && "failed", m.deleted_at && "deleted", editorNode && "editing"],
     dataset: { key: messageKey(m), id: m.id ?? "", author: (m.author && m.author.username) || "" },
   });
-  row.append(el("div", { class: "msg-gutter" }, grouped ? time("msg-time-hover") : avatar(m.author)));
+  row.append(el("div", { class: "msg-gutter" }, grouped ? time("msg-time-hover") : [avatar(m.author), m.author && presenceDot(m.author.id)]));
   const main = el("div", { class: "msg-main" });
   if (!grouped) {
     main.append(el("div", { class: "msg-head" },
@@ -77,6 +82,7 @@ export function messageRow(m, { grouped, own, editorNode = null }) {
     main.append(el("p", { class: "msg-body msg-tombstone" }, el("em", { text: "message deleted" })));
   } else {
     const body = el("div", { class: "msg-body", html: m.html });
+    if (markMentions(body, me && me.username) && !own) row.classList.add("mentions-me");
     if (m.edited_at) {
       const marker = el("span", { class: "msg-edited", title: `Edited ${formatFull(m.edited_at)}`, text: "(edited)" });
       const lastBlock = body.lastElementChild;

@@ -5,6 +5,8 @@
 import { clear } from "../../core/dom.js";
 import { dayKey, dayLabel } from "../../core/time.js";
 import { activeConversation } from "../channels/data.js";
+import { dmIntro } from "../channels/intro.js";
+import { revealAnchor, withNewMessagesDivider } from "../unreads/ui.js";
 import { loadNewest, loadOlder, retrySend } from "./actions.js";
 import { buildRows, messageKey } from "./data.js";
 import { createEditor } from "./editor.js";
@@ -63,7 +65,8 @@ export function mountMessages(store, { scroller, list, jumpButton, ask, toast, f
     const prevFirst = firstMessageKey();
     const prevLast = lastMessageKey();
 
-    const wanted = desiredRows(conv, activeConversation(channels), me, editing, editorNode);
+    // The "New messages" line goes above the first unread message (unreads feature).
+    const wanted = withNewMessagesDivider(desiredRows(conv, activeConversation(channels), me, editing, editorNode), conv, channels);
     const next = new Map();
     for (const row of wanted) {
       const old = rows.get(row.key);
@@ -88,6 +91,8 @@ export function mountMessages(store, { scroller, list, jumpButton, ask, toast, f
     } else if (prevFirst && firstMessageKey() !== prevFirst) {
       scroller.scrollTop = prevTop + (scroller.scrollHeight - prevHeight); // older page above: stay put
     }
+    // A notification's message, or the "New messages" line when opening: scroll to it once.
+    if (revealAnchor(store, { list, scroller, channels, loaded: conv })) stick = false;
     editor.focusIfNew();
     updateJump();
     maybeLoadOlder();
@@ -107,8 +112,9 @@ export function mountMessages(store, { scroller, list, jumpButton, ask, toast, f
       const sig = ["older", conv.loadingOlder, conv.error];
       out.push({ key: "older", sig, build: () => olderRow(conv) });
     } else {
-      const sig = ["intro", channel && channel.name, channel && channel.topic];
-      out.push({ key: "intro", sig, build: () => intro(channel) });
+      const sig = ["intro", channel && channel.name, channel && channel.topic, channel && channel.members];
+      const dm = channel && channel.kind === "dm";
+      out.push({ key: "intro", sig, build: () => (dm ? dmIntro(channel, me) : intro(channel)) });
     }
     const now = new Date();
     for (const row of buildRows(conv.items, dayKey)) {
@@ -119,7 +125,7 @@ export function mountMessages(store, { scroller, list, jumpButton, ask, toast, f
         const m = row.message;
         const own = Boolean(me && m.author && m.author.id === me.id);
         const node = editorNode && editing && !m.pending && editing.id === m.id ? editorNode : null;
-        const opts = { grouped: row.grouped, own, editorNode: node };
+        const opts = { grouped: row.grouped, own, editorNode: node, me };
         out.push({ key: row.key, sig: [m, row.grouped, own, node], build: () => messageRow(m, opts) });
       }
     }
