@@ -24,6 +24,15 @@ async def test_same_people_same_dm(users):
     assert [m["username"] for m in conversation["members"]] == ["alice", "bob", "carol"]
 
 
+async def test_dm_created_event_names_its_people(users, app):
+    alice, bob = await users("alice"), await users("bob")
+    log = await EventLog.begin(app)
+    cid = await alice.dm(bob)
+    created = [e for e in await log.new() if e.type == "conversation.created"]
+    assert [e.conversation_id for e in created] == [cid]
+    assert [m["username"] for m in created[0].data["members"]] == ["alice", "bob"]
+
+
 async def test_dm_is_private_to_its_people(users):
     alice, bob, carol = await users("alice"), await users("bob"), await users("carol")
     cid = await alice.dm(bob)

@@ -82,7 +82,11 @@ async def _open(ctx: Ctx, actor: Actor, people: set[int], *, system: bool) -> tu
             ctx.publisher,
             Event(
                 EventType.CONVERSATION_CREATED,
-                conversation_view(conversation),
+                # A DM is named after its people: send them along.
+                {
+                    **conversation_view(conversation),
+                    "members": sorted(users, key=lambda u: str(u["username"])),
+                },
                 conversation_id=conversation_id,
             ),
             now,
