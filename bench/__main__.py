@@ -1,7 +1,8 @@
 """``python -m bench [--quick]``: run the benchmark suite and print the table.
 
 Starts the bare baseline server and a real MiniMost server (TLS on) one after the
-other, drives both with the same client workers, prints a table and writes
+other, drives both with the same client workers, then a MiniMost server on a seeded
+database for the sidebar scenario, prints a table and writes
 ``bench/results/latest.json``.  See ``bench/README.md``.
 """
 
@@ -29,6 +30,7 @@ from bench import report
 from bench.harness import WorkerPool
 from bench.scenarios import FULL, QUICK, Profile, Runner, log_to_stderr
 from bench.server import MiniMostTarget, minimost_version
+from bench.sidebar import SidebarTarget, run_sidebar
 from bench.targets import BaselineTarget, Target
 from bench.util import install_fast_loop, raise_nofile_limit, tree_cpu_seconds
 
@@ -40,9 +42,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="small smoke run (~1 min)")
     ap.add_argument(
         "--only",
-        choices=("both", "minimost", "baseline"),
-        default="both",
-        help="which server(s) to run (default: both)",
+        choices=("all", "both", "minimost", "baseline", "sidebar"),
+        default="all",
+        help="run only the baseline, only MiniMost's realtime plan, or only the sidebar "
+        "scenario (default: all of them; 'both' is the same as 'all')",
     )
     ap.add_argument("--workers", type=int, help="client worker processes (default 2)")
     ap.add_argument("--messages", type=int, help="fan-out messages per size")
@@ -114,6 +117,28 @@ async def run_target(
     return run
 
 
+async def run_sidebar_target(target: SidebarTarget) -> dict[str, Any]:
+    """Scenario 5 on its own seeded server; stopped (and its log checked) whatever happens."""
+    run: dict[str, Any] = {}
+    try:
+        run = await asyncio.wait_for(run_sidebar(target, log_to_stderr), timeout=900)
+    except Exception as exc:
+        run["error"] = f"{type(exc).__name__}: {exc}"
+        log_to_stderr(f"{target.name}: FAILED: {run['error']}")
+        traceback.print_exc(file=sys.stderr)
+        if target.proc is not None:
+            log_to_stderr(f"{target.name} log tail:\n{target.log_tail()}")
+    finally:
+        if target.proc is not None:
+            run["server_cpu_seconds"] = round(tree_cpu_seconds(target.pid), 2)
+        target.stop()
+        if problems := target.log_problems():
+            run["server_log_problems"] = problems
+        log_to_stderr(f"{target.name}: stopped")
+    run.setdefault("info", dict(target.info))
+    return run
+
+
 def _plan_budget(p: Profile) -> float:
     """An upper bound on one target's plan, so a wedged server cannot hang the bench."""
     sockets = max(p.fanout_sizes) + p.mixed_open
@@ -135,12 +160,14 @@ async def amain(args: argparse.Namespace, loop_name: str) -> int:
         "runs": {},
         "notes": [],
     }
-    want_mm = args.only in ("both", "minimost")
-    want_base = args.only in ("both", "baseline")
+    want_mm = args.only in ("all", "both", "minimost")
+    want_base = args.only in ("all", "both", "baseline")
+    want_sidebar = args.only in ("all", "both", "sidebar")
     tmp = Path(tempfile.mkdtemp(prefix="minimost-bench-"))
     busy0, wall0 = _busy_cpu_seconds(), time.monotonic()
     results["meta"]["loadavg_at_start"] = [round(x, 2) for x in os.getloadavg()]
-    pool = WorkerPool(profile.workers)
+    # The sidebar is one HTTPS client in this process: no socket workers for it alone.
+    pool = WorkerPool(profile.workers if want_mm or want_base else 0)
     client_cpu = 0.0
     try:
         pool.attach()
@@ -149,18 +176,23 @@ async def amain(args: argparse.Namespace, loop_name: str) -> int:
             base = BaselineTarget(tmp / "baseline", RESULTS_DIR / "logs" / "baseline.log")
             (tmp / "baseline").mkdir()
             results["runs"]["baseline"] = await run_target(base, pool, profile, args.trace_gc)
-        if want_mm:
+        version = None
+        if want_mm or want_sidebar:
             version = await _wait_for_minimost(args.wait_for_minimost)
             if version is None:
                 note = "MiniMost skipped: `python -m minimost --version` does not work yet"
                 results["notes"].append(note)
                 log_to_stderr(note)
-            else:
-                mm = MiniMostTarget(
-                    tmp / "minimost", RESULTS_DIR / "logs" / "minimost.log", max(profile.senders)
-                )
-                (tmp / "minimost").mkdir()
-                results["runs"]["minimost"] = await run_target(mm, pool, profile, args.trace_gc)
+        if want_mm and version is not None:
+            mm = MiniMostTarget(
+                tmp / "minimost", RESULTS_DIR / "logs" / "minimost.log", max(profile.senders)
+            )
+            (tmp / "minimost").mkdir()
+            results["runs"]["minimost"] = await run_target(mm, pool, profile, args.trace_gc)
+        if want_sidebar and version is not None:
+            side = SidebarTarget(tmp / "sidebar", RESULTS_DIR / "logs" / "sidebar.log", profile)
+            (tmp / "sidebar").mkdir()
+            results["runs"]["sidebar"] = await run_sidebar_target(side)
     finally:
         client_cpu = sum(tree_cpu_seconds(pid) for pid in pool.pids)
         if _interrupted():

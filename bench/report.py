@@ -82,6 +82,9 @@ def build_rows(results: dict[str, Any]) -> list[Row]:
     mm: Run | None = results["runs"].get("minimost")
     base: Run | None = results["runs"].get("baseline")
     rows: list[Row] = []
+    sidebar = sidebar_rows(results["runs"].get("sidebar"))
+    if mm is None and base is None:
+        return sidebar
 
     def add(
         scenario: str,
@@ -185,7 +188,36 @@ def build_rows(results: dict[str, Any]) -> list[Row]:
 
     add("connects (all phases)", "sockets", ("connects",), ratio=False, fmt=connect_fmt)
     add("", "rate, largest phase", ("connects",), ratio=False, fmt=rate_fmt)
-    return rows
+    return rows + sidebar
+
+
+def sidebar_rows(run: Run | None) -> list[Row]:
+    """Scenario 5 (MiniMost only): the conversation list of a user in many conversations."""
+    out = _get(run, "sidebar")
+    if not isinstance(out, dict):
+        return []
+    seed = out["seed"]
+    label = f"5. sidebar, {seed['conversations']:,} conv. / {seed['messages']:,} msgs"
+    unread = f"{seed['unread_total']:,} / {seed['max_unread']:,}"
+    cells = [
+        ("p50 ms", _num(out["p50_ms"]), "", ""),
+        ("p95 ms", _num(out["p95_ms"]), "", ""),
+        ("p99 ms", _num(out["p99_ms"]), "", ""),
+        ("max ms", _num(out["max_ms"]), "", ""),
+        ("server CPU ms / request", _num(out["server_cpu_ms_per_request"]), "", ""),
+        ("response KB", _num(out["response_bytes"] / 1024), "", ""),
+        ("unread total / max", unread, "", ""),
+        (
+            "responses right",
+            f"{out['right']:,}/{out['requests']:,}",
+            "all",
+            "yes" if out["right"] == out["requests"] else "NO",
+        ),
+    ]
+    return [
+        Row(label if i == 0 else "", metric, value, "", "", target, met)
+        for i, (metric, value, target, met) in enumerate(cells)
+    ]
 
 
 def render_table(rows: list[Row]) -> str:

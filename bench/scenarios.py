@@ -50,6 +50,11 @@ class Profile:
     send_seconds: float
     workers: int = 2
     connect_concurrency: int = 48  # handshakes in flight per worker
+    # Scenario 5 (bench/sidebar.py): one user's conversation list.
+    sidebar_channels: int = 400
+    sidebar_dms: int = 100
+    sidebar_messages: int = 100_000
+    sidebar_requests: int = 200
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,6 +86,8 @@ QUICK = Profile(
     idle_seconds=3.0,
     senders=(1, 16),
     send_seconds=1.5,
+    sidebar_messages=10_000,
+    sidebar_requests=50,
 )
 
 

@@ -92,11 +92,20 @@ class MiniMostTarget(Target):
     def base_url(self) -> str:
         return f"https://{HOST}:{self.port}"
 
-    async def start(self, ready_timeout: float = 90.0) -> None:
-        data_dir = self.workdir / "data"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        settings = self.workdir / "settings.json"
-        settings.write_text(json.dumps(SETTINGS))
+    @property
+    def data_dir(self) -> Path:
+        return self.workdir / "data"
+
+    @property
+    def settings_path(self) -> Path:
+        return self.workdir / "settings.json"
+
+    def write_settings(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings_path.write_text(json.dumps(SETTINGS))
+
+    async def launch(self, ready_timeout: float = 90.0) -> None:
+        """Start ``minimost serve`` on the data dir and wait until it answers over TLS."""
         self.port = free_port()
         self._spawn(
             [
@@ -109,20 +118,24 @@ class MiniMostTarget(Target):
                 "--port",
                 str(self.port),
                 "--data-dir",
-                str(data_dir),
+                str(self.data_dir),
                 "--settings",
-                str(settings),
+                str(self.settings_path),
             ],
             env=server_env(),
         )
         t0 = time.monotonic()
-        ca = data_dir / "tls" / "ca.pem"
+        ca = self.data_dir / "tls" / "ca.pem"
         await self._wait_ready(ca, ready_timeout)
         self.cafile = str(ca)
         self.info["startup_seconds"] = round(time.monotonic() - t0, 2)
         self.info["tls_key"] = self._leaf_key_type()
         self.info["url"] = self.base_url
         self.info["version"] = minimost_version() or "unknown"
+
+    async def start(self, ready_timeout: float = 90.0) -> None:
+        self.write_settings()
+        await self.launch(ready_timeout)
         t1 = time.monotonic()
         self.accounts = await self._make_accounts()
         self.info["setup_seconds"] = round(time.monotonic() - t1, 2)

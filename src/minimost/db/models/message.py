@@ -15,7 +15,16 @@ class Message(Base):
     __table_args__ = (
         # A retried send with the same browser-generated id finds the first one.
         UniqueConstraint("author_id", "client_id", name="uq_messages_author_client"),
-        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        # History pages and the newest id walk (conversation_id, id); author and deletion
+        # ride along so unread counts (not mine, not deleted, after my read position) are
+        # read from the index alone, without a table lookup per unread message.
+        Index(
+            "ix_messages_conversation_id_id_author_id_deleted_at",
+            "conversation_id",
+            "id",
+            "author_id",
+            "deleted_at",
+        ),
         {"sqlite_autoincrement": True},
     )
 
@@ -43,7 +52,17 @@ class Mention(Base):
     drives mention counts and the Mentions view."""
 
     __tablename__ = "mentions"
-    __table_args__ = (Index("ix_mentions_user_id_message_id", "user_id", "message_id"),)
+    __table_args__ = (
+        # The Mentions view: mine, newest first.
+        Index("ix_mentions_user_id_message_id", "user_id", "message_id"),
+        # Mention counts per conversation after a read position (the sidebar).
+        Index(
+            "ix_mentions_user_id_conversation_id_message_id",
+            "user_id",
+            "conversation_id",
+            "message_id",
+        ),
+    )
 
     message_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
