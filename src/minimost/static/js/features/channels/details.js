@@ -10,6 +10,14 @@ import {
   activeConversation, canAddPeople, canEditTopic, canRemoveOthers, canRename, conversationTitle, personName,
 } from "./data.js";
 import { createModal } from "./modal.js";
+import { icon } from "./ui.js";
+
+const LOCK = "M7 11V8a5 5 0 0 1 10 0v3M6 11h12v9H6z";
+
+/** How a channel is named in sentences: "#general", but a private one has no "#". */
+function channelRef(conv) {
+  return conv.kind === "private" ? conv.name : `#${conv.name}`;
+}
 
 export function mountConversationActions(store, { muteButton, detailsButton, ask, toast, onGone }) {
   const modal = createModal({ title: "Details", className: "details-dialog" });
@@ -116,7 +124,8 @@ export function mountConversationActions(store, { muteButton, detailsButton, ask
       modal.close();
       return;
     }
-    modal.heading.textContent = conversationTitle(conv, me()?.id);
+    if (conv.kind === "private") modal.heading.replaceChildren(icon(LOCK, "title-lock"), conv.name ?? "");
+    else modal.heading.textContent = conversationTitle(conv, me()?.id);
     // Keep a half-typed name/topic: only rebuild the form when the server's values change.
     const aboutSig = `${conv.name}|${conv.topic}|${conv.created_by}`;
     if (about.dataset.sig !== aboutSig) {
@@ -182,7 +191,7 @@ export function mountConversationActions(store, { muteButton, detailsButton, ask
   }
 
   async function remove(conv, member) {
-    const ok = await ask({ heading: `Remove ${personName(member)}?`, text: `They will no longer see #${conv.name}.`, confirmLabel: "Remove" });
+    const ok = await ask({ heading: `Remove ${personName(member)}?`, text: `They will no longer see ${channelRef(conv)}.`, confirmLabel: "Remove" });
     if (!ok) return;
     try {
       await removeMember(conv.id, member.id);
@@ -197,7 +206,7 @@ export function mountConversationActions(store, { muteButton, detailsButton, ask
       ? "You'll need someone to add you again to come back."
       : "You can join again from Browse channels.";
     modal.close();
-    const ok = await ask({ heading: `Leave #${conv.name}?`, text, confirmLabel: "Leave" });
+    const ok = await ask({ heading: `Leave ${channelRef(conv)}?`, text, confirmLabel: "Leave" });
     if (!ok) return;
     try {
       await leaveConversation(store, conv.id);

@@ -128,6 +128,12 @@ export function mountChannels(store, { lists, title, topic, sigil, toggle, backd
     }
     for (const id of [...rows.keys()]) if (!seen.has(id)) rows.delete(id);
 
+    // On a phone the sidebar is a closed drawer: a dot on its button says something
+    // elsewhere is unread (red when it mentions you), as the badges would.
+    const elsewhere = channels.list.filter((c) => c.id !== channels.activeId && !c.muted && !c.hidden && !c.archived);
+    toggle.classList.toggle("has-unread", elsewhere.some((c) => c.unread_count > 0));
+    toggle.classList.toggle("has-mentions", elsewhere.some((c) => c.mention_count > 0 || (c.kind === "dm" && c.unread_count > 0)));
+
     const conv = activeConversation(channels);
     title.textContent = conv ? conversationLabel(conv, meId) : "";
     topic.textContent = conv && conv.topic ? conv.topic : "";

@@ -45,12 +45,22 @@ export function olderRow(conv) {
       : el("button", { type: "button", class: "link-btn", dataset: { action: "older" }, text: "Load older messages" }));
 }
 
+const LOCK = "M7 11V8a5 5 0 0 1 10 0v3M6 11h12v9H6z";
+
 export function intro(channel) {
   const name = channel ? channel.name : "";
+  const topic = channel && channel.topic ? ` ${channel.topic}` : "";
+  if (channel && channel.kind === "private") {
+    // A private channel has a lock, as in the sidebar and the header, never a "#".
+    return el("div", { class: "conv-intro" },
+      el("div", { class: "conv-intro-icon", "aria-hidden": "true" }, svgIcon(LOCK)),
+      el("h2", { text: `Welcome to ${name}` }),
+      el("p", { text: `This is the very beginning of ${name}. Only its members can see it.${topic}` }));
+  }
   return el("div", { class: "conv-intro" },
     el("div", { class: "conv-intro-icon", "aria-hidden": "true", text: "#" }),
     el("h2", { text: `Welcome to #${name}` }),
-    el("p", { text: `This is the very beginning of #${name}.${channel && channel.topic ? ` ${channel.topic}` : ""}` }));
+    el("p", { text: `This is the very beginning of #${name}.${topic}` }));
 }
 
 export function dayDivider(label) {
@@ -106,12 +116,16 @@ export function messageRow(m, { grouped, own, editorNode = null, me = null }) {
   return row;
 }
 
-function iconButton(action, label, path) {
+function svgIcon(path) {
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
   svg.setAttribute("aria-hidden", "true");
   const p = document.createElementNS("http://www.w3.org/2000/svg", "path");
   p.setAttribute("d", path);
   svg.append(p);
-  return el("button", { type: "button", class: "icon-btn", dataset: { action }, "aria-label": label, title: label }, svg);
+  return svg;
+}
+
+function iconButton(action, label, path) {
+  return el("button", { type: "button", class: "icon-btn", dataset: { action }, "aria-label": label, title: label }, svgIcon(path));
 }
