@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -26,6 +27,21 @@ def sign_up(page: Page, name: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(re.compile(r"/(#.*)?$"))
     wait_for_connection(page)
+
+
+NewPage = Callable[..., Page]
+
+
+def people(new_page: NewPage, *names: str, channel: str | None = None) -> list[Page]:
+    """Sign everyone up, each in their own browser context (and open ``channel``)."""
+    pages = []
+    for name in names:
+        page = new_page()
+        sign_up(page, name)
+        if channel is not None:
+            open_channel(page, channel)
+        pages.append(page)
+    return pages
 
 
 def log_in(page: Page, name: str, password: str = PASSWORD) -> None:

@@ -4,35 +4,23 @@ Mentions panel, read receipts, typing indicators and presence."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from .conv_helpers import set_tab_visible
 from .helpers import (
+    NewPage,
     assert_no_console_errors,
     composer,
     expect_message,
     message,
     open_channel,
+    people,
     send_message,
-    sign_up,
 )
 
 pytestmark = pytest.mark.browser
-
-NewPage = Callable[..., Page]
-
-
-def people(new_page: NewPage, *names: str) -> list[Page]:
-    """Sign everyone up (each in their own browser context) and open #general."""
-    pages = []
-    for name in names:
-        page = new_page()
-        sign_up(page, name)
-        open_channel(page, "general")
-        pages.append(page)
-    return pages
 
 
 def options(page: Page) -> Locator:
@@ -49,23 +37,11 @@ def author_dot(page: Page, author: str) -> Locator:
     ).first
 
 
-def set_hidden(page: Page, *, hidden: bool) -> None:
-    page.evaluate(
-        """(hidden) => {
-            Object.defineProperty(document, "visibilityState", {
-                configurable: true, get: () => (hidden ? "hidden" : "visible"),
-            });
-            document.dispatchEvent(new Event("visibilitychange"));
-        }""",
-        hidden,
-    )
-
-
 def test_mention_autocomplete_picks_with_keyboard_and_highlights_for_the_mentioned(
     new_page: NewPage, page_errors: dict[Page, list[str]]
 ) -> None:
     # Alice's member list is fetched before the others exist: it must follow member events.
-    alice, bob, bella = people(new_page, "alice", "bob", "bella")
+    alice, bob, bella = people(new_page, "alice", "bob", "bella", channel="general")
     box = composer(alice)
     box.fill("Hi @b")
     listbox = alice.get_by_role("listbox", name="People to mention")
@@ -135,7 +111,7 @@ def test_mention_autocomplete_picks_with_keyboard_and_highlights_for_the_mention
 def test_read_receipt_appears_when_the_other_person_opens_the_conversation(
     new_page: NewPage, page_errors: dict[Page, list[str]]
 ) -> None:
-    alice, bob = people(new_page, "alice", "bob")
+    alice, bob = people(new_page, "alice", "bob", channel="general")
     open_channel(bob, "random")
     send_message(alice, "Did you see this?")
     own = message(alice, "Did you see this?")
@@ -163,7 +139,7 @@ def test_read_receipt_appears_when_the_other_person_opens_the_conversation(
 def test_typing_indicator_shows_names_and_clears(
     new_page: NewPage, page_errors: dict[Page, list[str]]
 ) -> None:
-    alice, bob, carol = people(new_page, "alice", "bob", "carol")
+    alice, bob, carol = people(new_page, "alice", "bob", "carol", channel="general")
     line = typing_line(alice)
     expect(line).to_have_text("")
     height = line.bounding_box()
@@ -190,7 +166,7 @@ def test_typing_indicator_shows_names_and_clears(
 def test_presence_follows_status_menu_and_closing_the_tab(
     new_page: NewPage, page_errors: dict[Page, list[str]]
 ) -> None:
-    alice, bob = people(new_page, "alice", "bob")
+    alice, bob = people(new_page, "alice", "bob", channel="general")
     send_message(bob, "Bob was here")
     expect_message(alice, "Bob was here")
     expect(author_dot(alice, "bob")).to_have_attribute("data-presence", "online")
@@ -198,9 +174,9 @@ def test_presence_follows_status_menu_and_closing_the_tab(
 
     # Bob's tab goes to the background (Playwright cannot hide a page; the app only
     # reads visibilityState and its event): he is away, and back when it returns.
-    set_hidden(bob, hidden=True)
+    set_tab_visible(bob, False)
     expect(author_dot(alice, "bob")).to_have_attribute("data-presence", "away")
-    set_hidden(bob, hidden=False)
+    set_tab_visible(bob, True)
     expect(author_dot(alice, "bob")).to_have_attribute("data-presence", "online")
 
     # Bob picks "Do not disturb" from his card's menu, with the keyboard.

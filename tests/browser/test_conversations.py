@@ -4,7 +4,6 @@ the channel browser, members and leaving."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -22,20 +21,9 @@ from .conv_helpers import (
     sidebar_item,
     unread_badge,
 )
-from .helpers import assert_no_console_errors, expect_message, sign_up
+from .helpers import NewPage, assert_no_console_errors, expect_message, people
 
 pytestmark = pytest.mark.browser
-
-NewPage = Callable[..., Page]
-
-
-def people(new_page: NewPage, *names: str) -> list[Page]:
-    pages = []
-    for name in names:
-        page = new_page()
-        sign_up(page, name)
-        pages.append(page)
-    return pages
 
 
 def test_private_channel_is_seen_by_its_members_only(
