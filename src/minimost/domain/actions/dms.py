@@ -15,12 +15,11 @@ from typing import Any
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from minimost.db.engine import Tx
 from minimost.db.models import Conversation, Membership, User
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Invalid
 from minimost.domain.events import Event, EventType, publish_on_commit
-from minimost.domain.views import conversation_view, user_view
+from minimost.domain.views import conversation_view
 
 from .members import insert_members, real_users
 from .messages import send_message
@@ -41,14 +40,20 @@ async def open_dm(ctx: Ctx, actor: Actor, member_ids: list[int]) -> tuple[int, b
             "too many people for a DM",
             fields={"members": f"at most {MAX_DM_OTHERS} others: make a private channel"},
         )
-    try:
-        return await _open(ctx, actor, people, system=False)
-    except IntegrityError:
-        # Someone opened the same DM at the same moment: theirs is ours.
-        return await _open(ctx, actor, people, system=False)
+    return await _open(ctx, actor, people, system=False)
 
 
 async def _open(ctx: Ctx, actor: Actor, people: set[int], *, system: bool) -> tuple[int, bool]:
+    try:
+        return await _get_or_create(ctx, actor, people, system=system)
+    except IntegrityError:
+        # Someone opened the same DM at the same moment: theirs is ours.
+        return await _get_or_create(ctx, actor, people, system=system)
+
+
+async def _get_or_create(
+    ctx: Ctx, actor: Actor, people: set[int], *, system: bool
+) -> tuple[int, bool]:
     key = dm_key(people)
     now = ctx.clock.now()
     async with ctx.db.write() as tx:
@@ -60,10 +65,7 @@ async def _open(ctx: Ctx, actor: Actor, people: set[int], *, system: bool) -> tu
                 .values(hidden=False)
             )
             return int(existing), False
-        if system:
-            users = await _system_and(tx, people - {actor.id}, actor)
-        else:
-            users = await real_users(tx, people)
+        users = await real_users(tx, people, allow_system=system)
         conversation_id = (
             await tx.conn.execute(
                 insert(Conversation)
@@ -92,23 +94,6 @@ async def _open(ctx: Ctx, actor: Actor, people: set[int], *, system: bool) -> tu
             now,
         )
     return int(conversation_id), True
-
-
-async def _system_and(tx: Tx, others: set[int], system: Actor) -> list[dict[str, Any]]:
-    """The system account plus ``others`` (who may be anyone not deleted)."""
-    rows = (
-        await tx.conn.execute(
-            select(User.id, User.username, User.display_name).where(
-                User.id.in_(others), User.deleted_at.is_(None)
-            )
-        )
-    ).all()
-    if len(rows) != len(others):
-        raise Invalid("unknown user", fields={"user": "no such user"})
-    return [
-        user_view(system.id, system.username, system.display_name),
-        *(user_view(r.id, r.username, r.display_name) for r in rows),
-    ]
 
 
 async def system_actor(ctx: Ctx) -> Actor:
@@ -145,9 +130,6 @@ async def system_actor(ctx: Ctx) -> Actor:
 async def post_system_notice(ctx: Ctx, user_id: int, text: str) -> dict[str, Any]:
     """Post ``text`` from the system account into its DM with ``user_id``."""
     system = await system_actor(ctx)
-    try:
-        conversation_id, _ = await _open(ctx, system, {system.id, user_id}, system=True)
-    except IntegrityError:
-        conversation_id, _ = await _open(ctx, system, {system.id, user_id}, system=True)
+    conversation_id, _ = await _open(ctx, system, {system.id, user_id}, system=True)
     message, _ = await send_message(ctx, system, conversation_id, text, None)
     return message

@@ -30,9 +30,12 @@ MAX_MEMBERS_PER_CALL = 500
 DM_FIXED = "dm_members_fixed"
 
 
-async def real_users(tx: Tx, user_ids: Iterable[int]) -> list[dict[str, Any]]:
+async def real_users(
+    tx: Tx, user_ids: Iterable[int], *, allow_system: bool = False
+) -> list[dict[str, Any]]:
     """The accounts among ``user_ids`` that can be added to conversations, as user views.
-    Unknown, deleted or system ids are an error naming them (an id is not a secret)."""
+    Unknown, deleted or (unless ``allow_system``, for server notices) system ids are an
+    error naming them (an id is not a secret)."""
     wanted = sorted(set(user_ids))
     if len(wanted) > MAX_MEMBERS_PER_CALL:
         raise Invalid(
@@ -41,13 +44,12 @@ async def real_users(tx: Tx, user_ids: Iterable[int]) -> list[dict[str, Any]]:
         )
     if not wanted:
         return []
-    rows = (
-        await tx.conn.execute(
-            select(User.id, User.username, User.display_name).where(
-                User.id.in_(wanted), User.deleted_at.is_(None), User.is_system.is_(False)
-            )
-        )
-    ).all()
+    query = select(User.id, User.username, User.display_name).where(
+        User.id.in_(wanted), User.deleted_at.is_(None)
+    )
+    if not allow_system:
+        query = query.where(User.is_system.is_(False))
+    rows = (await tx.conn.execute(query)).all()
     found = {row.id for row in rows}
     missing = [uid for uid in wanted if uid not in found]
     if missing:
