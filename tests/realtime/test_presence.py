@@ -344,7 +344,14 @@ async def test_the_override_while_connected_and_after_reconnecting(
             assert (await alice.get("/api/v1/me")).json()["presence_override"] == "dnd"
             listed = (await bob.get("/api/v1/users", params={"q": "alice"})).json()["users"]
             assert listed == [
-                {"id": alice.id, "username": "alice", "display_name": "", "presence": "dnd"}
+                {
+                    "id": alice.id,
+                    "username": "alice",
+                    "display_name": "",
+                    "color": None,
+                    "avatar_url": None,
+                    "presence": "dnd",
+                }
             ]
             await a_ws.send('{"type":"presence","status":"idle"}')
             response = await alice.put("/api/v1/me/presence", json={"status": "auto"})

@@ -92,6 +92,8 @@ async def test_first_account_is_admin_and_later_ones_are_not(client, app):
         "username": "bob",
         "display_name": "",
         "is_admin": False,
+        "color": None,
+        "avatar_url": None,
     }
 
 

@@ -12,6 +12,7 @@ from tests.web.helpers import API, EventLog, assert_error, message_count
 MESSAGE_KEYS = {
     "id", "conversation_id", "author", "text", "html",
     "created_at", "edited_at", "deleted_at", "client_id", "mentions", "mention_all",
+    "reply_to", "reactions", "pinned", "files", "preview",
 }  # fmt: skip
 
 
@@ -33,7 +34,13 @@ async def test_send_returns_201_with_the_documented_message_shape(users):
     assert set(message) == MESSAGE_KEYS
     assert isinstance(message["id"], int)
     assert message["conversation_id"] == alice.channel("general")
-    assert message["author"] == {"id": alice.id, "username": "alice", "display_name": "Alice A."}
+    assert message["author"] == {
+        "id": alice.id,
+        "username": "alice",
+        "display_name": "Alice A.",
+        "color": None,
+        "avatar_url": None,
+    }
     assert message["text"] == "hi *there*"
     assert message["html"] == "<p>hi <em>there</em></p>"
     assert message["created_at"] == "2026-01-01T12:00:00.000Z"  # the FakeClock's time

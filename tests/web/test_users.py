@@ -46,6 +46,8 @@ async def test_q_matches_the_start_of_username_or_display_name(users: UserFactor
             "id": alice.id,
             "username": "alice",
             "display_name": "Alice Liddell",
+            "color": None,
+            "avatar_url": None,
             "presence": "offline",
         }
     ]

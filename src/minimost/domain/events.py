@@ -4,8 +4,9 @@ An action calls ``publish_on_commit(tx, ctx, event)``. That inserts the row into
 replay log *inside* the action's transaction (so an event exists if and only if the change
 committed) and queues the publication to the bus for after the commit (a rollback drops it).
 
-Audience: members of ``conversation_id`` and/or the single ``user_id``. The hub and the replay
-query apply the same rule (see ``queries.events`` and ``realtime.hub``).
+Audience: members of ``conversation_id`` and/or the single ``user_id``; with neither, every
+signed-in user (only for what everyone may know, such as a changed display name). The hub
+and the replay query apply the same rule (see ``queries.events`` and ``realtime.hub``).
 """
 
 from __future__ import annotations

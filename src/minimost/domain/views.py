@@ -20,8 +20,45 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def user_view(user_id: int, username: str, display_name: str) -> dict[str, Any]:
-    return {"id": user_id, "username": username, "display_name": display_name}
+def avatar_url(user_id: int, avatar_sha256: str | None) -> str | None:
+    """Versioned by content, so browsers may cache it for good and a new avatar is a new URL."""
+    if avatar_sha256 is None:
+        return None
+    return f"/api/v1/users/{user_id}/avatar?v={avatar_sha256[:16]}"
+
+
+def user_view(
+    user_id: int,
+    username: str,
+    display_name: str,
+    color: str | None = None,
+    avatar_sha256: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "username": username,
+        "display_name": display_name,
+        "color": color,
+        "avatar_url": avatar_url(user_id, avatar_sha256),
+    }
+
+
+def file_view(row: Any) -> dict[str, Any]:
+    """An attachment as the wire shows it (``files`` rows, see ``models.file``)."""
+    view: dict[str, Any] = {
+        "id": row.id,
+        "name": row.name,
+        "size": row.size,
+        "content_type": row.content_type,
+        "is_image": row.is_image,
+        "url": f"/api/v1/files/{row.id}",
+    }
+    if row.is_image:
+        view["width"] = row.width
+        view["height"] = row.height
+    if row.thumbnail_sha256 is not None:
+        view["thumbnail_url"] = f"/api/v1/files/{row.id}/thumbnail"
+    return view
 
 
 def message_select() -> Any:
@@ -37,9 +74,13 @@ def message_select() -> Any:
         Message.deleted_at,
         Message.mention_ids,
         Message.mention_all,
+        Message.reply_to_id,
+        Message.preview,
         Message.author_id,
         Author.username.label("author_username"),
         Author.display_name.label("author_display_name"),
+        Author.color.label("author_color"),
+        Author.avatar_sha256.label("author_avatar_sha256"),
     ).outerjoin(Author, Author.id == Message.author_id)
 
 
@@ -56,8 +97,15 @@ def message_payload(
     client_id: str | None = None,
     mentions: list[int] | None = None,
     mention_all: str | None = None,
+    reply_to_id: int | None = None,
+    preview: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The message as the API and the socket show it (the wire contract, in one place)."""
+    """The message as the API and the socket show it (the wire contract, in one place).
+
+    ``reply_to``, ``reactions``, ``pinned`` and ``files`` live in other tables:
+    ``queries.enrich`` fills them in for a whole page at once. ``reply_to`` holds the
+    original's id until then.
+    """
     return {
         "id": message_id,
         "conversation_id": conversation_id,
@@ -70,12 +118,23 @@ def message_payload(
         "client_id": client_id,
         "mentions": mentions or [],
         "mention_all": mention_all,
+        "reply_to": None if reply_to_id is None else {"id": reply_to_id},
+        "reactions": [],
+        "pinned": False,
+        "files": [],
+        "preview": preview,
     }
 
 
 def message_view(row: Row[Any]) -> dict[str, Any]:
     author = (
-        user_view(row.author_id, row.author_username, row.author_display_name)
+        user_view(
+            row.author_id,
+            row.author_username,
+            row.author_display_name,
+            row.author_color,
+            row.author_avatar_sha256,
+        )
         if row.author_id is not None
         else None
     )
@@ -91,6 +150,8 @@ def message_view(row: Row[Any]) -> dict[str, Any]:
         client_id=row.client_id,
         mentions=orjson.loads(row.mention_ids) if row.mention_ids != "[]" else [],
         mention_all=row.mention_all,
+        reply_to_id=row.reply_to_id,
+        preview=orjson.loads(row.preview) if row.preview and row.deleted_at is None else None,
     )
 
 

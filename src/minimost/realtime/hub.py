@@ -165,6 +165,13 @@ class Hub:
             for conn in self.by_user.get(user, ()):
                 conn.left.discard(conv)
                 self.subscribe(conn, (conv,))
+        if conv is None and user is None:
+            # Everyone's business (e.g. a profile change): every local connection.
+            for conns in self.by_user.values():
+                for conn in conns:
+                    conn.offer(event.id, event.frame)
+                    self.delivered += 1
+            return
         sent: set[Connection] | None = None
         if conv is not None:
             sent = self.by_conversation.get(conv)

@@ -4,9 +4,11 @@ from .audit import AuditRecord
 from .base import Base
 from .conversation import Conversation, Membership
 from .event import Event
-from .message import Mention, Message
+from .file import StoredFile
+from .job import JobLease
+from .message import Mention, Message, Pin, Reaction
 from .secret import ServerSecret
-from .user import ApiToken, Session, User
+from .user import ApiToken, PasswordReset, Session, User
 
 __all__ = [
     "ApiToken",
@@ -14,10 +16,15 @@ __all__ = [
     "Base",
     "Conversation",
     "Event",
+    "JobLease",
     "Membership",
     "Mention",
     "Message",
+    "PasswordReset",
+    "Pin",
+    "Reaction",
     "ServerSecret",
     "Session",
+    "StoredFile",
     "User",
 ]

@@ -41,7 +41,12 @@ class Message(Base):
     # Denormalised for the wire: JSON list of mentioned user ids, and "everyone"/"here".
     mention_ids: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     mention_all: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # No foreign key: a reply keeps pointing at an original that retention later removes
+    # (it then shows as "message deleted").
     reply_to_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Link preview as JSON ({url, title, description, image_url, site_name}); filled in the
+    # background after the send commits.
+    preview: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -73,3 +78,37 @@ class Mention(Base):
     conversation_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
+
+
+class Reaction(Base):
+    """One person's emoji on one message (toggled on and off)."""
+
+    __tablename__ = "reactions"
+    __table_args__ = (Index("ix_reactions_user_id", "user_id"),)
+
+    message_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    emoji: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Pin(Base):
+    """A pinned message; the conversation rides along for the per-conversation pins panel."""
+
+    __tablename__ = "pins"
+    __table_args__ = (Index("ix_pins_conversation_id_pinned_at", "conversation_id", "pinned_at"),)
+
+    message_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    conversation_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    pinned_by: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    pinned_at: Mapped[datetime] = mapped_column(UTCDateTime)

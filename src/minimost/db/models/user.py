@@ -28,6 +28,12 @@ class User(Base):
     is_system: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Manual presence ("away", "dnd"); NULL means automatic.
     presence_override: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # Content-addressed avatar image (see models.file); NULL shows initials.
+    avatar_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Name colour as "#rrggbb"; NULL picks one from the user id.
+    color: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    # Disabled by an admin: cannot log in, sessions ended; history stays.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Session(Base):
@@ -44,6 +50,8 @@ class Session(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
+    # For the session list in Settings; refreshed at most every few minutes.
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ApiToken(Base):
@@ -58,3 +66,17 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(64))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PasswordReset(Base):
+    """A one-time reset link made by ``minimost reset-password``; only its hash is stored."""
+
+    __tablename__ = "password_resets"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

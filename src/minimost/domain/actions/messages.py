@@ -7,24 +7,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, tuple_, update
+from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from minimost.db.models import Membership, Mention, Message
+from minimost.db.models import Membership, Mention, Message, StoredFile
 from minimost.domain import mentions
 from minimost.domain.access import access_conversations, access_message
 from minimost.domain.context import Actor, Ctx
-from minimost.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from minimost.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from minimost.domain.events import Event, EventType, publish_many_on_commit, publish_on_commit
+from minimost.domain.queries.enrich import enrich
 from minimost.domain.render import Rendered, render_markdown, render_message
 from minimost.domain.views import message_payload, message_select, message_view, user_view
 
 MAX_TEXT = 10_000
+MAX_FILES = 10
 
 
-def clean_text(text: str) -> str:
+def clean_text(text: str, *, allow_empty: bool = False) -> str:
     text = text.rstrip()
-    if not text.strip():
+    if not text.strip() and not allow_empty:
         raise Invalid("message is empty", fields={"text": "must not be empty"})
     if len(text) > MAX_TEXT:
         raise Invalid("message too long", fields={"text": f"at most {MAX_TEXT} characters"})
@@ -38,23 +40,40 @@ class PendingSend:
     text: str
     rendered: Rendered
     client_id: str | None
+    reply_to_id: int | None = None
+    file_ids: tuple[int, ...] = ()
 
 
 SendResult = tuple[dict[str, Any], bool]
 
 
 async def send_message(
-    ctx: Ctx, actor: Actor, conversation_id: int, text: str, client_id: str | None
+    ctx: Ctx,
+    actor: Actor,
+    conversation_id: int,
+    text: str,
+    client_id: str | None,
+    *,
+    reply_to_id: int | None = None,
+    file_ids: Sequence[int] = (),
 ) -> SendResult:
     """Post a message. Idempotent by ``client_id``: a retry returns ``(original, False)``.
+
+    ``reply_to_id`` quotes a live message of the same conversation; ``file_ids`` attach the
+    sender's own uploads that are not attached yet (then the text may be empty).
 
     Concurrent sends are group-committed (``domain.group_commit``): one transaction, one
     INSERT for the messages and one for their events, results handed back one by one.
     """
-    text = clean_text(text)
-    rendered = render_message(text)  # CPU work stays outside the write transaction
+    files = tuple(dict.fromkeys(file_ids))  # order kept, duplicates dropped
+    if len(files) > MAX_FILES:
+        raise Invalid(
+            "too many attachments", fields={"file_ids": f"at most {MAX_FILES} per message"}
+        )
+    text = clean_text(text, allow_empty=bool(files))
+    rendered = render_message(text) if text else Rendered("")  # CPU work outside the tx
     result: SendResult = await ctx.sends.submit(
-        PendingSend(actor, conversation_id, text, rendered, client_id)
+        PendingSend(actor, conversation_id, text, rendered, client_id, reply_to_id, files)
     )
     return result
 
@@ -76,13 +95,15 @@ async def write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | B
         # Lost a race with a retry of the same client_id on another process: return it.
         async with ctx.db.read() as conn:
             existing = await _existing(conn, {(item.actor.id, item.client_id)})
-        row = existing.get((item.actor.id, item.client_id))
-        if row is None:
-            raise
-        try:
-            return [(_replayed(row, item.conversation_id), False)]
-        except Conflict as exc:
-            return [exc]
+            row = existing.get((item.actor.id, item.client_id))
+            if row is None:
+                raise
+            try:
+                view = _replayed(row, item.conversation_id)
+            except Conflict as exc:
+                return [exc]
+            await enrich(conn, [view])
+        return [(view, False)]
 
 
 _BY_CLIENT_IDS = message_select().where(
@@ -109,6 +130,8 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
         existing = await _existing(
             tx.conn, {(p.actor.id, p.client_id) for p in batch if p.client_id is not None}
         )
+        originals = await _originals(tx.conn, {p.reply_to_id for p in batch if p.reply_to_id})
+        uploads = await _uploads(tx.conn, {f for p in batch for f in p.file_ids})
         for index, item in enumerate(batch):
             conversation = readable.get((item.actor.id, item.conversation_id))
             key = None if item.client_id is None else (item.actor.id, item.client_id)
@@ -125,7 +148,11 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
                 results[index] = Forbidden("this conversation is archived", code="archived")
             elif key is not None and key in first_of:
                 continue  # resolved below from the first one
+            elif (problem := _bad_reference(item, originals, uploads)) is not None:
+                results[index] = problem
             else:
+                for file_id in item.file_ids:
+                    uploads.pop(file_id)  # one message per upload, even within a batch
                 if key is not None:
                     first_of[key] = index
                 accepted.append(index)
@@ -153,6 +180,7 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
                                 "body_html": batch[i].rendered.html,
                                 "mention_ids": mentioned[n].ids_json,
                                 "mention_all": batch[i].rendered.broadcast,
+                                "reply_to_id": batch[i].reply_to_id,
                                 "created_at": now,
                             }
                             for n, i in enumerate(accepted)
@@ -167,6 +195,15 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
                 for n, (i, mid) in enumerate(zip(accepted, ids, strict=True))
             ]
             await _record_mentions(tx, ids, mentioned)
+            attached = [
+                {"f": file_id, "m": int(mid)}
+                for i, mid in zip(accepted, ids, strict=True)
+                for file_id in batch[i].file_ids
+            ]
+            if attached:
+                await tx.conn.execute(_ATTACH, attached)
+            if any(batch[i].reply_to_id or batch[i].file_ids for i in accepted):
+                await enrich(tx.conn, views, fresh=True)
             await _after_posting(
                 tx,
                 [
@@ -190,6 +227,9 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
             )
             for i, view in zip(accepted, views, strict=True):
                 results[i] = (view, True)
+        replays = [r[0] for r in results if isinstance(r, tuple) and not r[1]]
+        if replays:
+            await enrich(tx.conn, replays)
     for index, item in enumerate(batch):
         if results[index] is None and item.client_id is not None:
             first = results[first_of[(item.actor.id, item.client_id)]]
@@ -217,7 +257,55 @@ def _new_view(
         client_id=item.client_id,
         mentions=named,
         mention_all=item.rendered.broadcast,
+        reply_to_id=item.reply_to_id,
     )
+
+
+_ATTACH = (
+    update(StoredFile)
+    .where(StoredFile.id == bindparam("f"), StoredFile.message_id.is_(None))
+    .values(message_id=bindparam("m"))
+)
+
+
+async def _originals(conn: Any, ids: set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(Message.id, Message.conversation_id, Message.deleted_at).where(Message.id.in_(ids))
+    )
+    return {row.id: row for row in rows}
+
+
+async def _uploads(conn: Any, ids: set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(StoredFile.id, StoredFile.uploader_id, StoredFile.message_id).where(
+            StoredFile.id.in_(ids)
+        )
+    )
+    return {row.id: row for row in rows}
+
+
+def _bad_reference(
+    item: PendingSend, originals: dict[int, Any], uploads: dict[int, Any]
+) -> DomainError | None:
+    """What is wrong with the reply target or the attachments, if anything. Another
+    conversation's message or another person's upload reads as missing (never revealed)."""
+    if item.reply_to_id is not None:
+        original = originals.get(item.reply_to_id)
+        if (
+            original is None
+            or original.conversation_id != item.conversation_id
+            or original.deleted_at is not None
+        ):
+            return NotFound("the message you reply to is gone", code="reply_not_found")
+    for file_id in item.file_ids:
+        upload = uploads.get(file_id)
+        if upload is None or upload.uploader_id != item.actor.id or upload.message_id is not None:
+            return NotFound("an attachment is missing or already sent", code="file_not_found")
+    return None
 
 
 async def _record_mentions(
@@ -286,6 +374,7 @@ async def edit_message(ctx: Ctx, actor: Actor, message_id: int, text: str) -> di
         view = message_view(
             (await tx.conn.execute(message_select().where(Message.id == message_id))).one()
         )
+        await enrich(tx.conn, [view])
         await publish_on_commit(
             tx,
             ctx.publisher,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from minimost.db.engine import Database
 from minimost.db.models import Event, Membership
@@ -57,7 +57,11 @@ async def replay(db: Database, user_id: int, since: int) -> Replay:
                 .where(
                     Event.id > since,
                     Event.id <= high,
-                    or_(Event.conversation_id.in_(member_of), Event.user_id == user_id),
+                    or_(
+                        Event.conversation_id.in_(member_of),
+                        Event.user_id == user_id,
+                        and_(Event.conversation_id.is_(None), Event.user_id.is_(None)),
+                    ),
                 )
                 .order_by(Event.id)
                 .limit(MAX_REPLAY + 1)

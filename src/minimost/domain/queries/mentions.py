@@ -8,6 +8,7 @@ from minimost.db.engine import Database
 from minimost.db.models import Conversation, Mention, Message
 from minimost.domain.access import readable_clause
 from minimost.domain.context import Actor
+from minimost.domain.queries.enrich import enrich
 from minimost.domain.views import message_select, message_view
 
 MAX_PAGE = 100
@@ -33,4 +34,6 @@ async def mentions_of(
         query = query.where(Message.id < before)
     async with db.read() as conn:
         rows = (await conn.execute(query)).all()
-    return [message_view(r) for r in rows[:limit]], len(rows) > limit
+        views = [message_view(r) for r in rows[:limit]]
+        await enrich(conn, views)
+    return views, len(rows) > limit

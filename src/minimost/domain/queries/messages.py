@@ -8,6 +8,7 @@ from minimost.db.engine import Database
 from minimost.db.models import Message
 from minimost.domain.access import access_conversation, access_message
 from minimost.domain.context import Actor
+from minimost.domain.queries.enrich import enrich
 from minimost.domain.views import message_select, message_view
 
 MAX_PAGE = 200
@@ -36,17 +37,20 @@ async def history(
             if before is not None:
                 query = query.where(Message.id < before)
             rows = (await conn.execute(query.order_by(Message.id.asc()).limit(limit + 1))).all()
-            has_more = len(rows) > limit
-            return [message_view(r) for r in rows[:limit]], has_more
-        if before is not None:
-            query = query.where(Message.id < before)
-        rows = (await conn.execute(query.order_by(Message.id.desc()).limit(limit + 1))).all()
-    has_more = len(rows) > limit
-    return [message_view(r) for r in reversed(rows[:limit])], has_more
+            views = [message_view(r) for r in rows[:limit]]
+        else:
+            if before is not None:
+                query = query.where(Message.id < before)
+            rows = (await conn.execute(query.order_by(Message.id.desc()).limit(limit + 1))).all()
+            views = [message_view(r) for r in reversed(rows[:limit])]
+        await enrich(conn, views)
+    return views, len(rows) > limit
 
 
 async def get_message(db: Database, actor: Actor, message_id: int) -> dict[str, Any]:
     async with db.read() as conn:
         await access_message(conn, actor, message_id)
         row = (await conn.execute(message_select().where(Message.id == message_id))).one()
-    return message_view(row)
+        view = message_view(row)
+        await enrich(conn, [view])
+    return view

@@ -82,7 +82,13 @@ async def send(conversation_id: IdPath, body: SendIn, actor: ActorDep, state: St
     """Post a message. Retrying with the same ``client_id`` returns the original (200)."""
     await state.limiter.hit("send", f"user:{actor.id}")
     message, created = await actions.send_message(
-        state.ctx, actor, conversation_id, body.text, body.client_id
+        state.ctx,
+        actor,
+        conversation_id,
+        body.text,
+        body.client_id,
+        reply_to_id=body.reply_to_id,
+        file_ids=body.file_ids,
     )
     return json_response({"message": message}, 201 if created else 200)
 

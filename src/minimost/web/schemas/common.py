@@ -26,10 +26,47 @@ class UserOut(BaseModel):
     id: int
     username: str
     display_name: str
+    color: str | None = None
+    avatar_url: str | None = None
 
 
 class MeUser(UserOut):
     is_admin: bool
+
+
+class ReplyOut(BaseModel):
+    """The quoted original: author and first line, or ``deleted``."""
+
+    id: int
+    author: UserOut | None = None
+    excerpt: str = ""
+    deleted: bool = False
+
+
+class ReactionOut(BaseModel):
+    emoji: str
+    count: int
+    users: list[int]
+
+
+class FileOut(BaseModel):
+    id: int
+    name: str
+    size: int
+    content_type: str
+    is_image: bool = False
+    url: str
+    thumbnail_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+class PreviewOut(BaseModel):
+    url: str
+    title: str | None = None
+    description: str | None = None
+    image_url: str | None = None
+    site_name: str | None = None
 
 
 class MessageOut(BaseModel):
@@ -44,6 +81,11 @@ class MessageOut(BaseModel):
     client_id: str | None
     mentions: list[int] = []
     mention_all: str | None = None
+    reply_to: ReplyOut | None = None
+    reactions: list[ReactionOut] = []
+    pinned: bool = False
+    files: list[FileOut] = []
+    preview: PreviewOut | None = None
 
 
 class ConversationOut(BaseModel):

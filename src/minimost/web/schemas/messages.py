@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from .common import ConversationOut, MessageOut
+from .common import MAX_ID, ConversationOut, MessageOut
 
 MessageText = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
 ClientId = Annotated[
@@ -12,10 +12,16 @@ ClientId = Annotated[
 ]
 
 
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 class SendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: MessageText
+    # May be empty only when files are attached (the domain checks).
+    text: Annotated[str, StringConstraints(max_length=10_000)] = ""
     client_id: ClientId | None = None
+    reply_to_id: Id | None = None
+    file_ids: list[Id] = Field(default_factory=list, max_length=10)
 
 
 class EditIn(BaseModel):

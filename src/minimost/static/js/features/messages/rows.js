@@ -6,6 +6,7 @@ import { formatFull, formatTime } from "../../core/time.js";
 import { markMentions } from "../mentions/highlight.js";
 import { presenceDot } from "../presence/dot.js";
 import { messageKey } from "./data.js";
+import { decorations } from "./decorations.js";
 
 const AVATAR_COLOURS = 8;
 
@@ -72,6 +73,7 @@ export function dayDivider(label) {
  * (the signed-in user) marks mentions of me, and a row that mentions me is highlighted.
  */
 export function messageRow(m, { grouped, own, editorNode = null, me = null }) {
+  const context = { me, own };
   const time = (cls) => el("time", { class: cls, datetime: m.created_at, title: formatFull(m.created_at), text: formatTime(m.created_at) });
   const row = el("article", {
     class: ["msg", grouped && "grouped", own && "own", m.pending && "pending", m.failed && "failed", m.deleted_at && "deleted", editorNode && "editing"],
@@ -82,10 +84,12 @@ export function messageRow(m, { grouped, own, editorNode = null, me = null }) {
   if (!grouped) {
     main.append(el("div", { class: "msg-head" },
       el("span", { class: "msg-author", title: m.author ? `@${m.author.username}` : null, text: authorName(m.author) }),
-      time("msg-time")));
+      time("msg-time"), ...decorations("badges", m, context)));
   } else {
     main.append(el("span", { class: "visually-hidden", text: `${authorName(m.author)}, ${formatTime(m.created_at)}: ` }));
   }
+  if (grouped) main.append(...decorations("badges", m, context));
+  if (!m.deleted_at) main.append(...decorations("quote", m, context));
   if (editorNode) {
     main.append(editorNode);
   } else if (m.deleted_at) {
@@ -99,6 +103,7 @@ export function messageRow(m, { grouped, own, editorNode = null, me = null }) {
       (lastBlock && lastBlock.tagName === "P" ? lastBlock : body).append(" ", marker);
     }
     main.append(body);
+    for (const slot of ["files", "preview", "reactions"]) main.append(...decorations(slot, m, context));
   }
   if (m.pending && !m.failed) main.append(el("span", { class: "msg-sending", text: "Sending…" }));
   if (m.failed) {
@@ -108,15 +113,18 @@ export function messageRow(m, { grouped, own, editorNode = null, me = null }) {
       el("button", { type: "button", class: "link-btn", dataset: { action: "discard" }, text: "Discard" })));
   }
   row.append(main);
-  if (own && !m.pending && !m.deleted_at && !editorNode) {
-    row.append(el("div", { class: "msg-actions", role: "group", "aria-label": "Message actions" },
-      iconButton("edit", "Edit message", "M4 20h4l10-10-4-4L4 16v4zM14 6l4 4"),
-      iconButton("delete", "Delete message", "M5 7h14M10 11v6M14 11v6M6 7l1 12h10l1-12M9 7V4h6v3")));
+  if (!m.pending && !m.deleted_at && !editorNode) {
+    const buttons = decorations("actions", m, context);
+    if (own) {
+      buttons.push(iconButton("edit", "Edit message", "M4 20h4l10-10-4-4L4 16v4zM14 6l4 4"),
+        iconButton("delete", "Delete message", "M5 7h14M10 11v6M14 11v6M6 7l1 12h10l1-12M9 7V4h6v3"));
+    }
+    if (buttons.length) row.append(el("div", { class: "msg-actions", role: "group", "aria-label": "Message actions" }, buttons));
   }
   return row;
 }
 
-function svgIcon(path) {
+export function svgIcon(path) {
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
   svg.setAttribute("aria-hidden", "true");
@@ -126,6 +134,6 @@ function svgIcon(path) {
   return svg;
 }
 
-function iconButton(action, label, path) {
+export function iconButton(action, label, path) {
   return el("button", { type: "button", class: "icon-btn", dataset: { action }, "aria-label": label, title: label }, svgIcon(path));
 }
