@@ -38,7 +38,7 @@ from minimost.realtime.presence import PresenceTracker
 from minimost.realtime.publisher import BusPublisher
 from minimost.realtime.typing_relay import TypingRelay
 from minimost.web import errors, pages, ws
-from minimost.web.middleware import BodyLimit, SecurityHeaders
+from minimost.web.middleware import BodyLimit, SecurityHeaders, upload_allowances
 from minimost.web.routes import auth, channels, conversations, mentions, messages, users
 from minimost.web.state import AppState
 
@@ -156,12 +156,13 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The bus first: creating the settings' channels publishes their events.
+        await bus.connect()
         if run_bootstrap:
             created = await bootstrap(ctx)
             if created:
                 log.info("created channels: %s", ", ".join(created))
         state.secret = await server_secret(ctx)
-        await bus.connect()
         ready = asyncio.Event()
         hub_task = asyncio.create_task(
             hub.run(bus, start_after=lambda: last_event_id(db), ready=ready), name="minimost-hub"
@@ -215,6 +216,6 @@ def create_app(
     for module in (auth, channels, conversations, mentions, messages, users, ws, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(BodyLimit, max_bytes=MAX_JSON_BODY)
+    app.add_middleware(BodyLimit, max_bytes=MAX_JSON_BODY, allowances=upload_allowances(settings))
     app.add_middleware(SecurityHeaders, hsts=settings.tls)
     return app

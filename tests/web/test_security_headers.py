@@ -81,3 +81,23 @@ async def test_no_hsts_without_tls(client):
         response = await client.get(url)
         assert "strict-transport-security" not in response.headers, url
         assert response.headers["x-frame-options"] == "DENY", url
+
+
+async def test_csp_and_permissions_allow_what_the_app_needs_and_nothing_more(client):
+    headers = (await client.get("/login")).headers
+    csp = csp_directives(headers["content-security-policy"])
+    # Avatars and thumbnails may be data:/blob: URLs, call previews blob: media.
+    assert set(csp["img-src"]) == {"'self'", "data:", "blob:"}
+    assert set(csp["media-src"]) == {"'self'", "blob:"}
+    # The socket is same-origin wss://, which 'self' matches; nothing else may be reached.
+    assert csp["connect-src"] == ["'self'"]
+    for directive in ("default-src", "script-src", "style-src", "form-action"):
+        assert csp[directive] == ["'self'"], directive
+    assert csp["base-uri"] == ["'none'"]
+    permissions = {p.strip() for p in headers["permissions-policy"].split(",")}
+    assert {"camera=(self)", "microphone=(self)", "display-capture=(self)"} <= permissions
+    assert "geolocation=()" in permissions
+    assert not any("*" in p for p in permissions), permissions
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["cross-origin-opener-policy"] == "same-origin"

@@ -23,7 +23,7 @@ from minimost.config import Settings
 from minimost.datadir import prepare_data_dir
 
 log = logging.getLogger("minimost")
-WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - recognising, not binding
+WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104  # nosec B104  # recognising, not binding
 SETTINGS_ENV = "MINIMOST__RESOLVED_SETTINGS"  # how workers receive the parent's settings
 
 

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from minimost.config import Settings
+
 from .errors import error_response
 
+# No inline script or style anywhere. ``data:``/``blob:`` images and ``blob:`` media are for
+# avatars, thumbnails and local call previews. ``connect-src 'self'`` covers our own wss://
+# socket (CSP Level 3 matches ws/wss against 'self'); WebRTC peer connections are not governed
+# by connect-src, so calls need nothing broader (a bare ``wss:`` would allow any host).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "media-src 'self' blob:; connect-src 'self'; font-src 'self'; worker-src 'self'; "
     "manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+# Calls need camera, microphone and screen sharing from our own origin only; the rest is off.
+# (No ``interest-cohort``: FLoC is gone and Chrome logs the unknown name as an error.)
 PERMISSIONS = (
-    "camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=(), "
-    "usb=(), interest-cohort=()"
+    "camera=(self), microphone=(self), display-capture=(self), geolocation=(), payment=(), usb=()"
 )
 
 
@@ -55,18 +64,45 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodyLimit:
-    """Refuse bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
+# Multipart framing (boundaries, part headers, the other form fields) on top of the file.
+MULTIPART_OVERHEAD = 64 * 1024
+MIB = 1024 * 1024
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+
+def upload_allowances(settings: Settings) -> dict[tuple[str, str], int]:
+    """The two upload routes may carry a whole file: ``max_upload_size_mb`` for
+    ``POST /api/v1/files`` and ``max_avatar_size_mb`` for ``PUT /api/v1/me/avatar``, plus
+    multipart overhead. This is only the outer bound that keeps a stranger from streaming
+    gigabytes at us; the upload route itself enforces the exact per-file limit."""
+    return {
+        ("POST", "/api/v1/files"): settings.max_upload_size_mb * MIB + MULTIPART_OVERHEAD,
+        ("PUT", "/api/v1/me/avatar"): settings.max_avatar_size_mb * MIB + MULTIPART_OVERHEAD,
+    }
+
+
+class BodyLimit:
+    """Refuse bodies over ``max_bytes`` with 413, by Content-Length or while streaming.
+
+    ``allowances`` raises the limit for exact ``(method, path)`` pairs (see
+    ``upload_allowances``); every other request keeps ``max_bytes``.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        allowances: Mapping[tuple[str, str], int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.allowances = dict(allowances or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_bytes
+        limit = self.allowances.get((scope["method"], scope["path"]), self.max_bytes)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -74,7 +110,7 @@ class BodyLimit:
                 except ValueError:
                     too_big = False
                 if too_big:
-                    await self._reject(scope, receive, send)
+                    await self._reject(scope, receive, send, limit)
                     return
         seen = 0
 
@@ -84,23 +120,25 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    raise _TooLarge(limit)
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._reject(scope, receive, send)
+            await self._reject(scope, receive, send, limit)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413, "payload_too_large", f"request body over {self.max_bytes // 1024} KiB"
-        )
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = error_response(413, "payload_too_large", _too_large_message(limit))
         await response(scope, receive, send)
+
+
+def _too_large_message(limit: int) -> str:
+    return f"request body over {limit // 1024} KiB"
 
 
 class _TooLarge(StarletteHTTPException):
     # An HTTPException so FastAPI's body parsing re-raises it as is (it turns other
     # exceptions into 400) and the normal handler renders the 413.
-    def __init__(self) -> None:
-        super().__init__(413, "request body too large")
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, _too_large_message(limit))

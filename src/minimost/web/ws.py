@@ -87,7 +87,9 @@ async def events_socket(websocket: WebSocket) -> None:
         await _close(websocket, 4401, "not authenticated")
         return
     hub = state.hub
-    if hub.streams_of(actor.id) >= state.settings.max_event_streams_per_user:
+    # rate_limit_enabled is the spec's master switch for the stream cap too.
+    cap = state.settings.max_event_streams_per_user
+    if state.settings.rate_limit_enabled and hub.streams_of(actor.id) >= cap:
         await _close(websocket, 4429, "too many open streams")
         return
 

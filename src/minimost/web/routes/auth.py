@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response, status
 from minimost.domain.actions import accounts
 from minimost.domain.queries.events import last_event_id
 from minimost.domain.queries.users import presence_override_of
+from minimost.ratelimit import ip_key
 from minimost.web.deps import COOKIE, ActorDep, CtxDep, StateDep, client_ip
 from minimost.web.schemas.auth import AuthOut, LoginIn, MeOut, SignupIn, TokenIn, TokenOut
 from minimost.web.schemas.common import ERRORS
@@ -30,7 +31,7 @@ def _set_cookie(response: Response, token: str, max_age_days: int) -> None:
 async def signup(body: SignupIn, request: Request, response: Response, state: StateDep) -> AuthOut:
     """Create an account and sign in. The first account on a server becomes an admin."""
     ip = client_ip(request)
-    await state.limiter.hit("signup", ip)
+    await state.limiter.hit("signup", ip_key(ip))
     user, token = await accounts.signup(
         state.ctx,
         username=body.username,
@@ -46,7 +47,8 @@ async def signup(body: SignupIn, request: Request, response: Response, state: St
 @router.post("/auth/login")
 async def login(body: LoginIn, request: Request, response: Response, state: StateDep) -> AuthOut:
     ip = client_ip(request)
-    await state.limiter.hit("login", ip)
+    # Per address AND per attempted name: rotating addresses does not buy more guesses.
+    await state.limiter.hit("login", ip_key(ip))
     await state.limiter.hit("login", "user:" + body.username.strip().lower())
     user, token = await accounts.login(
         state.ctx,
