@@ -6,12 +6,28 @@ import { activeConversation, conversationTitle } from "../channels/data.js";
 import { sendMessage } from "../messages/actions.js";
 import { lastOwnMessage } from "../messages/data.js";
 import { enterAction, MAX_MESSAGE_LENGTH, sendableText } from "./data.js";
+import { bindFormatKeys } from "./format.js";
 
 const COUNTER_FROM = MAX_MESSAGE_LENGTH - 1000;
+
+// Features that let a message go out without text (attachments) register a check:
+// check(convId) -> "ready" (sendable as is) | "busy" (hold the send) | null. Call the
+// returned function when the answer may have changed.
+const sendables = [];
+const refreshers = new Set();
+export function allowSendWithout(check) {
+  sendables.push(check);
+  return () => refreshers.forEach((refresh) => refresh());
+}
+function extraState(convId) {
+  const states = sendables.map((check) => check(convId));
+  return states.includes("busy") ? "busy" : states.includes("ready") ? "ready" : null;
+}
 
 export function mountComposer(store, { form, input, label, counter, sendButton }) {
   let shownConv = null;
   const fit = autosize(input);
+  bindFormatKeys(input); // Ctrl+B/I/U/S
 
   function render(state) {
     const convId = state.channels.activeId;
@@ -33,13 +49,15 @@ export function mountComposer(store, { form, input, label, counter, sendButton }
     counter.hidden = length < COUNTER_FROM;
     counter.textContent = `${length.toLocaleString()} / ${MAX_MESSAGE_LENGTH.toLocaleString()}`;
     counter.classList.toggle("over", over);
-    sendButton.disabled = over || !input.value.trim();
+    const extra = extraState(shownConv);
+    sendButton.disabled = over || extra === "busy" || (!input.value.trim() && extra !== "ready");
     form.classList.toggle("has-text", Boolean(input.value.trim()));
   }
 
   function send() {
-    const text = sendableText(input.value);
-    if (!text || text.length > MAX_MESSAGE_LENGTH || shownConv === null) return;
+    const extra = extraState(shownConv);
+    const text = sendableText(input.value) ?? (extra === "ready" ? "" : null);
+    if (text === null || text.length > MAX_MESSAGE_LENGTH || shownConv === null || extra === "busy") return;
     sendMessage(store, shownConv, text);
     input.value = "";
     store.dispatch({ type: "composer/draft", convId: shownConv, text: "" });
@@ -85,6 +103,7 @@ export function mountComposer(store, { form, input, label, counter, sendButton }
 
   store.subscribe(render);
   render(store.get());
+  refreshers.add(updateCounter);
 
   return {
     focus() {

@@ -3,6 +3,7 @@
 // re-renders, so typing is never lost when the message list updates around it.
 
 import { autosize, el } from "../../core/dom.js";
+import { bindFormatKeys } from "../composer/format.js";
 import { deleteMessage, editMessage } from "./actions.js";
 
 export function createEditor(store, { ask, toast, focusComposer, findMessageById }) {
@@ -52,6 +53,7 @@ export function createEditor(store, { ask, toast, focusComposer, findMessageById
         cancelButton, saveButton),
       errorNode);
     const ed = { id: message.id, message, node, textarea, saveButton, errorNode, justOpened: true, fit: autosize(textarea) };
+    bindFormatKeys(textarea); // Ctrl+B/I/U/S, as in the composer
     node.addEventListener("submit", (event) => {
       event.preventDefault();
       save(ed);
