@@ -25,6 +25,8 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "data_dir": data_dir,
         "channels": ["general", "random"],
         **FAST_HASH,
+        # No test reaches out for a link preview unless it asks to (and never off-box).
+        "link_previews": False,
     }
     values.update(overrides)
     return Settings.model_validate(values)

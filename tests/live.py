@@ -330,7 +330,14 @@ class ServerProcess:
         self.data_dir = data_dir or root / "data"
         self.settings_path = root / f"{name}-settings.json"
         self.settings_path.write_text(
-            json.dumps({"channels": ["general", "random"], **FAST_HASH, **(settings or {})})
+            json.dumps(
+                {
+                    "channels": ["general", "random"],
+                    **FAST_HASH,
+                    "link_previews": False,  # never fetch links from a test server
+                    **(settings or {}),
+                }
+            )
         )
         self.log_path = root / f"{name}.log"
         self.database_url = database_url

@@ -90,6 +90,14 @@ class Settings(BaseModel):
     # Argon2id cost; lowered only by the test suite to keep thousands of sign-ups fast.
     password_hash_memory_kib: Annotated[int, Field(ge=64)] = 65536
     password_hash_time_cost: Annotated[int, Field(ge=1)] = 3
+    # Link previews: the server fetches the first link of a message (docs/link-previews.md).
+    # Private addresses (10/8, 172.16/12, 192.168/16, fc00::/7) only when allowed: on a LAN
+    # that lets any user make the server read internal pages.
+    link_previews: bool = True
+    link_preview_allow_private: bool = False
+    # Also append every audit record as one JSON line to this file ("" = off). No secrets,
+    # tokens or message text are ever in a record.
+    audit_log_file: str = ""
 
     @field_validator("channels")
     @classmethod

@@ -41,7 +41,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SETTINGS = {"channels": ["general", "random"]}
+# Link previews off: a posted link must never make a test server fetch from the network.
+SETTINGS = {"channels": ["general", "random"], "link_previews": False}
 START_TIMEOUT_S = 45.0
 
 expect.set_options(timeout=10_000)

@@ -25,6 +25,23 @@ class _Nobody:
         return False
 
 
+class LinkPreviews(Protocol):
+    """Told about each new message; may fetch a link preview in the background and store
+    it through ``actions.previews`` (see ``minimost.linkpreview.service``)."""
+
+    def message_sent(self, ctx: Ctx, actor: Actor, message: dict[str, Any]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class NoPreviews:
+    def message_sent(self, ctx: Ctx, actor: Actor, message: dict[str, Any]) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class Ctx:
     db: Database
@@ -35,6 +52,7 @@ class Ctx:
     # Group commit for message sends (see actions.messages.write_sends).
     sends: GroupCommit[Any, Any]
     presence: PresenceView = field(default_factory=_Nobody)
+    previews: LinkPreviews = field(default_factory=NoPreviews)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +64,8 @@ class Actor:
     display_name: str
     is_admin: bool
     ip: str = ""
+    # The browser session the request came with (None for a personal access token).
+    session_id: int | None = None
+    # Profile, for the author of what this actor posts (see ``views.user_view``).
+    color: str | None = None
+    avatar_sha256: str | None = None

@@ -1,0 +1,118 @@
+"""Runs link previews in the background after a send commits.
+
+``LinkPreviewer.message_sent`` is called by the send action with the committed message. It
+picks the message's first http(s) link, applies the per-user limit, and starts a task that
+fetches the page (``fetch.GuardedFetcher``), reads its metadata and stores the preview
+through ``actions.previews.set_preview`` (which emits ``message.updated``). Nothing here
+delays or fails the send: every problem is logged at debug level and the message simply
+gets no preview.
+
+Bounds: at most ``PER_USER`` previews per user per ``WINDOW_S`` (an internal limit, not one
+of the spec's ``rate_limits`` names), at most ``CONCURRENCY`` fetches at once per process,
+and a small cache so a link pasted in several channels is fetched once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from minimost.config import Settings
+
+from .fetch import GuardedFetcher, Policy, Refused
+from .parse import decode, first_link, metadata, preview_of
+
+if TYPE_CHECKING:
+    from minimost.domain.context import Actor, Ctx
+
+log = logging.getLogger(__name__)
+
+PER_USER = 20
+WINDOW_S = 60
+CONCURRENCY = 4
+CACHE_SIZE = 256
+CACHE_TTL_S = 600.0
+
+Preview = dict[str, str | None]
+
+
+class LinkPreviewer:
+    def __init__(self, settings: Settings, fetcher: GuardedFetcher | None = None) -> None:
+        self.enabled = settings.link_previews
+        # Replaceable by tests (the test-only loopback override lives in ``Policy``).
+        self.fetcher = fetcher or GuardedFetcher(
+            Policy(allow_private=settings.link_preview_allow_private)
+        )
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limit = RateLimitItemPerSecond(PER_USER, WINDOW_S)
+        self._slots = asyncio.Semaphore(CONCURRENCY)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._cache: OrderedDict[str, tuple[float, Preview | None]] = OrderedDict()
+
+    def message_sent(self, ctx: Ctx, actor: Actor, message: dict[str, Any]) -> None:
+        """Schedule the preview of a just-committed message (returns at once)."""
+        if not self.enabled:
+            return
+        url = first_link(str(message.get("html") or ""))
+        if url is None:
+            return
+        task = asyncio.create_task(
+            self._run(ctx, actor.id, int(message["id"]), url), name="minimost-link-preview"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for the previews in flight (tests, and a graceful stop)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self, ctx: Ctx, user_id: int, message_id: int, url: str) -> None:
+        from minimost.domain.actions.previews import set_preview  # actions import us back
+
+        try:
+            if not await self._limiter.hit(self._limit, "link_preview", str(user_id)):
+                log.debug("link preview skipped: user %s over the limit", user_id)
+                return
+            preview = await self.preview(url)
+            if preview is not None:
+                await set_preview(ctx, message_id, preview)
+        except Exception:
+            log.exception("link preview for message %s failed", message_id)
+
+    async def preview(self, url: str) -> Preview | None:
+        """The preview of ``url`` (cached), or None when it cannot or should not have one."""
+        now = time.monotonic()
+        hit = self._cache.get(url)
+        if hit is not None and now - hit[0] < CACHE_TTL_S:
+            self._cache.move_to_end(url)
+            return hit[1]
+        async with self._slots:
+            try:
+                page = await self.fetcher.fetch(url)
+            except Refused as exc:
+                log.debug("no link preview for %s: %s", url, exc)
+                result = None
+            else:
+                text = decode(page.body, page.charset)
+                result = preview_of(url, page.url, metadata(text))
+        self._cache[url] = (time.monotonic(), result)
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return result

@@ -1,0 +1,33 @@
+// The link preview card under a message body: site, title (a link) and description, all
+// set as text. The server fetched them (it alone may reach other hosts: the CSP keeps the
+// browser on our origin), so no remote image is ever shown here.
+
+import { el } from "../../core/dom.js";
+import { decorate } from "../messages/decorations.js";
+
+function safeUrl(url) {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A DOM node for `message.preview`, or null when there is none to show. */
+export function renderPreview(message) {
+  const preview = message && !message.deleted_at ? message.preview : null;
+  if (!preview || (!preview.title && !preview.description)) return null;
+  const href = safeUrl(preview.url);
+  if (!href) return null;
+  const site = preview.site_name || new URL(href).hostname;
+  return el("aside", { class: "link-preview", "aria-label": `Link preview: ${preview.title || site}` },
+    el("span", { class: "link-preview-site", text: site }),
+    preview.title && el("a", { class: "link-preview-title", href, target: "_blank", rel: "noopener noreferrer", text: preview.title }),
+    preview.description && el("p", { class: "link-preview-desc", text: preview.description }));
+}
+
+/** Show preview cards under message bodies (they arrive later, by message.updated). */
+export function mountPreviews() {
+  decorate("preview", renderPreview);
+}
