@@ -68,6 +68,27 @@ class TestUser:
         message: dict[str, Any] = response.json()["message"]
         return message
 
+    async def upload(
+        self, name: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> dict[str, Any]:
+        """Upload one file (POST /api/v1/files); returns its ``file`` view."""
+        response = await self.post("/api/v1/files", files={"file": (name, data, content_type)})
+        assert response.status_code == 201, response.text
+        uploaded: dict[str, Any] = response.json()["file"]
+        return uploaded
+
+    async def send_files(
+        self, conversation_id: int, file_ids: list[int], text: str = ""
+    ) -> dict[str, Any]:
+        """Send a message with these uploads attached (the text may be empty)."""
+        response = await self.post(
+            f"/api/v1/conversations/{conversation_id}/messages",
+            json={"text": text, "client_id": uuid.uuid4().hex, "file_ids": file_ids},
+        )
+        assert response.status_code == 201, response.text
+        message: dict[str, Any] = response.json()["message"]
+        return message
+
     async def create_private(self, name: str, *members: TestUser, topic: str = "") -> int:
         response = await self.post(
             "/api/v1/conversations",

@@ -22,14 +22,17 @@ from minimost.datadir import prepare_data_dir
 from minimost.db.engine import Database
 from minimost.db.migrate import upgrade
 from minimost.domain.actions.conversations import ensure_public_channels
+from minimost.domain.actions.files import sweep_unattached
 from minimost.domain.actions.maintenance import prune_events, prune_sessions, server_secret
 from minimost.domain.actions.messages import PendingSend, SendResult, write_sends
 from minimost.domain.clock import Clock, SystemClock
-from minimost.domain.context import Ctx, PresenceView
+from minimost.domain.context import Ctx, LinkPreviews, NoPreviews, PresenceView
 from minimost.domain.events import Published, Publisher
 from minimost.domain.group_commit import GroupCommit
+from minimost.domain.janitor import Janitor
 from minimost.domain.passwords import Passwords
 from minimost.domain.queries.events import last_event_id, load_range
+from minimost.linkpreview.service import LinkPreviewer
 from minimost.ratelimit import RateLimiter
 from minimost.realtime import ephemeral
 from minimost.realtime.bus.base import bus_from_url
@@ -37,9 +40,23 @@ from minimost.realtime.hub import Hub
 from minimost.realtime.presence import PresenceTracker
 from minimost.realtime.publisher import BusPublisher
 from minimost.realtime.typing_relay import TypingRelay
+from minimost.reload import RETENTION_KEYS, SettingsWatcher, swap_settings
 from minimost.web import errors, pages, ws
 from minimost.web.middleware import BodyLimit, SecurityHeaders, upload_allowances
-from minimost.web.routes import auth, channels, conversations, mentions, messages, users
+from minimost.web.routes import (
+    account,
+    auth,
+    channels,
+    conversations,
+    files,
+    mentions,
+    messages,
+    pins,
+    profile,
+    reactions,
+    search,
+    users,
+)
 from minimost.web.state import AppState
 
 log = logging.getLogger(__name__)
@@ -54,6 +71,7 @@ def build_ctx(
     publisher: Publisher,
     clock: Clock | None = None,
     presence: PresenceView | None = None,
+    previews: LinkPreviews | None = None,
 ) -> Ctx:
     """The domain context; the group-commit writer closes over the context it serves."""
 
@@ -70,6 +88,7 @@ def build_ctx(
             time_cost=settings.password_hash_time_cost,
         ),
         sends=GroupCommit(write_batch),
+        previews=previews or NoPreviews(),
         **({"presence": presence} if presence is not None else {}),
     )
     return ctx
@@ -87,6 +106,7 @@ async def _housekeeping(ctx: Ctx, every: float = 3600.0) -> None:
         try:
             await prune_events(ctx)
             await prune_sessions(ctx)
+            await sweep_unattached(ctx)  # uploads never sent within a day
         except Exception:
             log.exception("housekeeping failed; retrying in an hour")
         await asyncio.sleep(every)
@@ -109,9 +129,14 @@ def create_app(
     clock: Clock | None = None,
     ca_path: Path | None = None,
     run_bootstrap: bool = True,
+    settings_path: Path | None = None,
 ) -> FastAPI:
     prepare_data_dir(settings.data_dir)
     db = Database(settings.db_url)
+    if settings.audit_log_file:
+        from minimost.domain import audit
+
+        audit.attach_file(db, settings.audit_log_file)
     bus = bus_from_url(settings.bus_url)
 
     async def load(after: int, upto: int) -> list[Published]:
@@ -120,7 +145,8 @@ def create_app(
     hub = Hub(loader=load)
     presence = PresenceTracker(hub)
     typing = TypingRelay(hub)
-    ctx = build_ctx(settings, db, BusPublisher(bus), clock, presence)
+    previews = LinkPreviewer(settings) if settings.link_previews else None
+    ctx = build_ctx(settings, db, BusPublisher(bus), clock, presence, previews)
     if ca_path is None and settings.tls:
         ca_path = settings.data_dir / "tls" / "ca.pem"
     registry = CollectorRegistry()
@@ -153,6 +179,8 @@ def create_app(
         presence=presence,
         typing=typing,
     )
+    # Sessions ended on any node: forget their cached credentials here too, at once.
+    hub.on_sessions_ended = state.actors.forget_user
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -183,6 +211,19 @@ def create_app(
         # Subscribed first, so the snapshots the other nodes send in answer are not missed.
         presence_task = asyncio.create_task(presence.run(bus), name="minimost-presence")
         housekeeping = asyncio.create_task(_housekeeping(ctx), name="minimost-housekeeping")
+        # Retention in one process of the cluster (a lease); reloaded settings poke it.
+        janitor = state.janitor = Janitor(ctx)
+        janitor_task = asyncio.create_task(janitor.run_forever(), name="minimost-janitor")
+
+        def reloaded(new: Settings, keys: frozenset[str]) -> None:
+            swap_settings(state, new)
+            if keys & RETENTION_KEYS:
+                janitor.poke()
+
+        watcher = state.settings_watcher = SettingsWatcher(
+            settings_path or settings.data_dir / "settings.json", settings, reloaded
+        )
+        watcher_task = asyncio.create_task(watcher.run(), name="minimost-settings-watcher")
         # Everything allocated so far lives for the whole run: keep it out of GC passes,
         # which otherwise pause the loop for long with many sockets (design.md §9).
         gc.collect()
@@ -190,13 +231,14 @@ def create_app(
         try:
             yield
         finally:
+            await ctx.previews.close()
             hub.close_all()
             presence_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await presence_task
             await presence.leave()
             typing.stop()
-            for task in (hub_task, housekeeping, ephemeral_task):
+            for task in (hub_task, housekeeping, ephemeral_task, janitor_task, watcher_task):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -213,7 +255,22 @@ def create_app(
     )
     app.state.minimost = state
     errors.install(app)
-    for module in (auth, channels, conversations, mentions, messages, users, ws, pages):
+    for module in (
+        account,
+        auth,
+        channels,
+        conversations,
+        files,
+        mentions,
+        messages,
+        pins,
+        profile,
+        reactions,
+        search,
+        users,
+        ws,
+        pages,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, max_bytes=MAX_JSON_BODY, allowances=upload_allowances(settings))

@@ -74,3 +74,7 @@ class RateLimiter:
 
     async def reset(self) -> None:
         await self._storage.reset()
+
+    def use(self, settings: Settings) -> None:
+        """Reloaded settings (``minimost.reload``): new limits apply from the next hit."""
+        self._settings = settings

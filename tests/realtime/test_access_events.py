@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection
@@ -23,7 +24,9 @@ from websockets.asyncio.client import ClientConnection
 from minimost.config import Settings
 from minimost.db.models import Event
 from minimost.domain.events import EventType
+from tests.factories import PASSWORD
 from tests.live import InProcessServer, LiveUser, LiveUsers, hello, recv, recv_until, serve_app
+from tests.media import png
 
 API = "/api/v1"
 
@@ -191,7 +194,61 @@ async def hide(w: World) -> None:
     await ok(await w.bob.patch(f"{API}/conversations/{w.dm}", json={"hidden": True}))
 
 
+THUMBS = "%F0%9F%91%8D"  # 👍, URL-encoded
+
+
+async def react(w: World, conversation: int) -> None:
+    message = await w.carol.post_to(conversation, "react to me")
+    await ok(await w.bob.put(f"{API}/messages/{message['id']}/reactions/{THUMBS}"))
+
+
+async def unreact(w: World, conversation: int) -> None:
+    message = await w.carol.post_to(conversation, "react, then not")
+    await ok(await w.bob.put(f"{API}/messages/{message['id']}/reactions/{THUMBS}"))
+    await ok(await w.bob.delete(f"{API}/messages/{message['id']}/reactions/{THUMBS}"))
+
+
+async def pin(w: World, conversation: int) -> None:
+    message = await w.carol.post_to(conversation, "pin me")
+    await ok(await w.bob.put(f"{API}/messages/{message['id']}/pin"))
+
+
+async def unpin(w: World, conversation: int) -> None:
+    message = await w.carol.post_to(conversation, "pin, then not")
+    await ok(await w.carol.put(f"{API}/messages/{message['id']}/pin"))
+    await ok(await w.bob.delete(f"{API}/messages/{message['id']}/pin"))
+
+
+async def rename_bob(w: World) -> None:
+    await ok(await w.bob.patch(f"{API}/me", json={"display_name": "Bobby", "color": "#336699"}))
+
+
+async def bob_avatar(w: World) -> None:
+    response = await w.bob.put(f"{API}/me/avatar", files={"file": ("bob.png", png())})
+    await ok(response)
+
+
+async def bob_ends_a_session(w: World) -> None:
+    """bob signs in elsewhere, then signs that session out from here (his socket stays)."""
+    async with httpx.AsyncClient(base_url=w.live.url, trust_env=False) as browser:
+        login = await browser.post(
+            f"{API}/auth/login", json={"username": w.bob.username, "password": PASSWORD}
+        )
+    assert login.status_code == 200, login.text
+    newest = (await ok(await w.bob.get(f"{API}/me/sessions")))["sessions"][0]
+    assert not newest["current"]
+    await ok(await w.bob.delete(f"{API}/me/sessions/{newest['id']}"), 204)
+
+
+# To every signed-in user (no conversation, no user): not walked by the members-only test,
+# proven by test_broadcast_events_reach_every_signed_in_user instead.
+BROADCAST = frozenset({EventType.USER_UPDATED})
+
 TRIGGERS: dict[EventType, tuple[Trigger, ...]] = {
+    EventType.USER_UPDATED: (
+        Trigger("bob renames himself", rename_bob),
+        Trigger("bob sets an avatar", bob_avatar),
+    ),
     EventType.MESSAGE_CREATED: in_each("carol posts", post),
     EventType.MESSAGE_UPDATED: in_each("carol edits", edit),
     EventType.MESSAGE_DELETED: in_each("bob deletes", delete),
@@ -207,6 +264,11 @@ TRIGGERS: dict[EventType, tuple[Trigger, ...]] = {
         Trigger("bob mutes the channel", mute),
         Trigger("bob hides the DM", hide),
     ),
+    EventType.REACTION_ADDED: in_each("bob reacts", react),
+    EventType.REACTION_REMOVED: in_each("bob takes a reaction back", unreact),
+    EventType.MESSAGE_PINNED: in_each("bob pins", pin),
+    EventType.MESSAGE_UNPINNED: in_each("bob unpins", unpin),
+    EventType.SESSION_ENDED: (Trigger("bob ends another session of his", bob_ends_a_session),),
 }
 
 
@@ -249,6 +311,8 @@ async def test_every_event_type_reaches_members_only_live_and_on_replay(
         others["dave (removed)"] = dave_ws
 
         for event_type in EventType:
+            if event_type in BROADCAST:
+                continue
             for trigger in TRIGGERS[event_type]:
                 mark = await newest_event(live)
                 await trigger.run(w)
@@ -302,6 +366,44 @@ async def replayed(w: World, user: LiveUser) -> list[dict[str, Any]]:
         late = [f["data"]["text"] for f in await before(ws, await w.barrier())]
         assert late == ([f"after {user.username}'s replay"] if user is w.bob else []), late
         return frames
+
+
+async def test_broadcast_events_reach_every_signed_in_user_live_and_on_replay(
+    live: InProcessServer, people: LiveUsers
+) -> None:
+    w = await build_world(live, people)
+    # zed shares no conversation with anyone: he left both public channels.
+    zed = await people("zed")
+    for name in ("general", "random"):
+        url = f"{API}/conversations/{zed.channel(name)}/members/{zed.id}"
+        await ok(await zed.delete(url), 204)
+    assert await zed.listing() == {}
+    start = await newest_event(live)
+    sent: list[LoggedEvent] = []
+    async with zed.connect() as zed_ws, w.oscar.connect() as oscar_ws:
+        for ws in (zed_ws, oscar_ws):
+            await hello(ws)
+        for event_type in BROADCAST:
+            for trigger in TRIGGERS[event_type]:
+                mark = await newest_event(live)
+                await trigger.run(w)
+                events = await events_after(live, mark)
+                assert [(e.type, e.conversation_id, e.user_id) for e in events] == [
+                    (event_type.value, None, None)
+                ], trigger.name
+                sent += events
+                for name, ws in (("zed", zed_ws), ("oscar", oscar_ws)):
+                    frame = await recv(ws)
+                    assert (frame["id"], frame["type"]) == (events[0].id, event_type.value), name
+                    assert frame["conversation"] is None
+                    assert frame["data"]["user"]["id"] == w.bob.id
+    # On replay too, for someone who was not connected: zed from before the changes.
+    async with zed.connect(since=start) as ws:
+        await hello(ws)
+        replayed = [await recv(ws) for _ in sent]
+    assert [(f["id"], f["type"]) for f in replayed] == [(e.id, e.type) for e in sent]
+    assert replayed[-1]["data"]["user"]["avatar_url"].startswith(f"{API}/users/{w.bob.id}/avatar")
+    assert replayed[0]["data"]["user"]["display_name"] == "Bobby"
 
 
 # --- typing ------------------------------------------------------------------------------------

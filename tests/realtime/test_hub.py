@@ -135,13 +135,22 @@ def test_user_events_reach_every_socket_of_that_user_once() -> None:
     assert drain(bob) == [2]
 
 
-def test_event_with_no_audience_goes_nowhere() -> None:
+def test_event_with_no_conversation_and_no_user_goes_to_everyone() -> None:
+    """The broadcast audience (e.g. ``user.updated``): every socket, member of anything
+    or not, and each once."""
     hub = Hub()
-    conn, _ = make_conn(1)
-    hub.attach(conn)
-    hub.subscribe(conn, [1])
+    alice, _ = make_conn(1)
+    bob, _ = make_conn(2)
+    lonely, _ = make_conn(3)
+    for conn in (alice, bob, lonely):
+        hub.attach(conn)
+    hub.subscribe(alice, [1])
+    hub.subscribe(bob, [1, 2])
     hub.dispatch(ev(1, "user.updated"))
-    assert drain(conn) == []
+    hub.dispatch(ev(2, conversation=2))
+    assert drain(alice) == [1]
+    assert drain(bob) == [1, 2]
+    assert drain(lonely) == [1]
 
 
 def test_member_added_subscribes_the_users_sockets_before_delivering() -> None:

@@ -16,6 +16,7 @@ files, pins and reactions get the matrix for the price of one line each).
 
 from __future__ import annotations
 
+import io
 import itertools
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,10 +26,12 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from PIL import Image
 
 from minimost.app import create_app
 from tests.conftest import make_settings
 from tests.factories import TestUser, UserFactory
+from tests.media import png
 from tests.web.helpers import API, EventLog, anonymous
 from tests.web.test_errors import Operation, api_operations
 
@@ -36,7 +39,9 @@ from tests.web.test_errors import Operation, api_operations
 # nothing public does, so finding it in a non-member's response is a leak.
 MARK = "zqx"
 NONEXISTENT = 999_999
-ID_PARAMS = frozenset({"conversation_id", "message_id"})
+ID_PARAMS = frozenset({"conversation_id", "message_id", "file_id"})
+# Each subject's attachment is an image of its own size (what a file route must serve).
+IMAGE_SIZES = {"public": (10, 10), "private": (11, 11), "dm": (12, 12)}
 SUBJECTS = ("public", "private", "dm")
 SECRET_SUBJECTS = ("private", "dm")
 VIEWERS = ("anonymous", "outsider", "member", "admin", "former")
@@ -54,6 +59,7 @@ class World:
     conversations: dict[str, int]  # subject -> conversation id
     messages: dict[str, dict[str, Any]]  # subject -> a message in it that mentions the member
     secret_messages: set[int] = field(default_factory=set)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # subject -> an attachment
 
     @property
     def secret_conversations(self) -> set[int]:
@@ -66,6 +72,9 @@ class World:
     def id_of(self, param: str, subject: str) -> int:
         if param == "conversation_id":
             return self.conversations[subject]
+        if param == "file_id":
+            file_id: int = self.files[subject]["id"]
+            return file_id
         message_id: int = self.messages[subject]["id"]
         return message_id
 
@@ -101,6 +110,13 @@ async def build_world(app: FastAPI, users: UserFactory) -> World:
         world.messages[subject] = mention
         world.secret_messages |= {own["id"], mention["id"]}
     world.messages["public"] = public_message
+    for subject, sender in (("public", admin), ("private", carol), ("dm", carol)):
+        name = "public.png" if subject == "public" else f"{MARK}-{subject}.png"
+        uploaded = await sender.upload(name, png(IMAGE_SIZES[subject]))
+        with_file = await sender.send_files(world.conversations[subject], [uploaded["id"]])
+        world.files[subject] = uploaded
+        if subject in SECRET_SUBJECTS:
+            world.secret_messages.add(with_file["id"])
     # dave was mentioned while a member; now he may no longer read any of it.
     removed = await carol.delete(f"{API}/conversations/{private}/members/{former.id}")
     assert removed.status_code == 204, removed.text
@@ -157,6 +173,10 @@ class Read:
     sees: Sees | None = None
     probes: tuple[dict[str, Any], ...] = ()
     auth: bool = True
+    # Bytes, not JSON: ``shows`` gets the raw body (no JSON leak walk; it is the one file).
+    raw: bool = False
+    # Readable by every signed-in user and tied to no conversation (avatars): not walked.
+    anyone: bool = False
 
 
 def _ids(key: str) -> Listed:
@@ -179,6 +199,16 @@ def _shows_message(world: World, subject: str, body: Any) -> bool:
     return bool(body["message"] == world.messages[subject])
 
 
+def _shows_pins(world: World, subject: str, body: Any) -> bool:
+    # The world pins nothing (pinning would change the messages it compares): the list is
+    # that conversation's, and empty. Pins themselves: tests/web/test_pins.py.
+    return bool(body["pins"] == [])
+
+
+def _shows_image(world: World, subject: str, body: Any) -> bool:
+    return bool(Image.open(io.BytesIO(body)).size == IMAGE_SIZES[subject])
+
+
 def _my_conversations(world: World, viewer: str) -> set[int]:
     subjects = SUBJECTS if viewer == "member" else ("public",)
     return {world.conversations[s] for s in subjects}
@@ -189,10 +219,21 @@ def _my_mentions(world: World, viewer: str) -> set[int]:
     return {world.messages[s]["id"] for s in subjects}
 
 
+def _searchable(world: World, viewer: str) -> set[int]:
+    subjects = SUBJECTS if viewer == "member" else ("public",)
+    return {world.messages[s]["id"] for s in subjects}
+
+
 READS: dict[str, Read] = {
     f"{API}/openapi.json": Read(auth=False),
     f"{API}/docs": Read(auth=False),
     f"{API}/me": Read(listed=lambda body: {body["user"]["id"]}, sees=lambda w, v: {w.user(v).id}),
+    # Your own sessions and tokens only: each viewer sees just its current session.
+    f"{API}/me/sessions": Read(
+        listed=lambda body: {s["current"] for s in body["sessions"]},
+        sees=lambda w, v: {True},
+    ),
+    f"{API}/me/tokens": Read(listed=_ids("tokens"), sees=lambda w, v: set()),
     f"{API}/users": Read(
         listed=_ids("users"),
         sees=lambda w, v: {w.admin.id, w.member.id, w.outsider.id, w.carol.id, w.former.id},
@@ -207,10 +248,29 @@ READS: dict[str, Read] = {
     f"{API}/mentions": Read(
         listed=_ids("messages"), sees=_my_mentions, probes=({"limit": 100, "before": NONEXISTENT},)
     ),
+    # No query lists every message you can read; the probes hunt for the secret ones by word,
+    # by name, by author and by DM partner.
+    f"{API}/search": Read(
+        listed=lambda body: {r["message"]["id"] for r in body["results"]},
+        sees=_searchable,
+        probes=(
+            {"q": MARK},
+            {"q": f"in:{MARK}-hush"},
+            {"q": "from:carol", "limit": 50},
+            {"q": "in:@carol"},
+            {"q": "in:@bob bob"},
+            {"q": f'"{MARK} for"'},
+        ),
+    ),
     f"{API}/conversations/{{conversation_id}}": Read("conversation_id", _shows_conversation),
     f"{API}/conversations/{{conversation_id}}/messages": Read("conversation_id", _shows_history),
     f"{API}/conversations/{{conversation_id}}/members": Read("conversation_id", _shows_members),
     f"{API}/messages/{{message_id}}": Read("message_id", _shows_message),
+    f"{API}/files/{{file_id}}": Read("file_id", _shows_image, raw=True),
+    # The world's images are small: each is its own thumbnail.
+    f"{API}/files/{{file_id}}/thumbnail": Read("file_id", _shows_image, raw=True),
+    f"{API}/users/{{user_id}}/avatar": Read(anyone=True),
+    f"{API}/conversations/{{conversation_id}}/pins": Read("conversation_id", _shows_pins),
 }
 
 Bodies = Callable[[World, str], list[dict[str, Any] | None]]  # (world, subject) -> bodies
@@ -244,6 +304,11 @@ UNSAFE: dict[tuple[str, str], Unsafe] = {
     ("DELETE", f"{API}/conversations/{{conversation_id}}/members/{{user_id}}"): Unsafe(),
     ("PATCH", f"{API}/messages/{{message_id}}"): Unsafe(lambda w, s: [{"text": "defaced"}]),
     ("DELETE", f"{API}/messages/{{message_id}}"): Unsafe(),
+    # The {emoji} in the path is filled in with a valid one (see the walk).
+    ("PUT", f"{API}/messages/{{message_id}}/reactions/{{emoji}}"): Unsafe(),
+    ("DELETE", f"{API}/messages/{{message_id}}/reactions/{{emoji}}"): Unsafe(),
+    ("PUT", f"{API}/messages/{{message_id}}/pin"): Unsafe(),
+    ("DELETE", f"{API}/messages/{{message_id}}/pin"): Unsafe(),
 }
 
 
@@ -265,7 +330,7 @@ def test_every_route_is_classified(tmp_path: Path) -> None:
         assert id_param(op) == read.param, f"{op}: READS says it takes {read.param}"
         if read.auth and read.param is not None:
             assert read.shows is not None, f"{op}: needs shows"
-        elif read.auth:
+        elif read.auth and not read.anyone:
             assert read.listed is not None and read.sees is not None, f"{op}: needs listed/sees"
     unsafe = {(op.method, op.path) for op in ops if op.method != "GET" and id_param(op)}
     missing, gone = sorted(unsafe - set(UNSAFE)), sorted(set(UNSAFE) - unsafe)
@@ -340,8 +405,12 @@ async def test_reads_by_id_need_membership_of_a_private_conversation(
                     assert read.shows is not None
                     if response.status_code != 200:
                         failures.append(f"{case}: {response.status_code} {response.text[:200]!r}")
-                    elif not read.shows(world, subject, response.json()):
+                    elif not read.shows(
+                        world, subject, response.content if read.raw else response.json()
+                    ):
                         failures.append(f"{case}: 200 without the data: {response.text[:200]!r}")
+                    elif read.raw:
+                        continue
                     elif viewer != "member" and (found := leaks(world, response)):
                         failures.append(f"{case}: leaks {found}")
                     continue
@@ -358,7 +427,7 @@ async def test_lists_show_each_viewer_only_what_they_may_read(
     failures = Failures()
     for op in api_operations(app):
         read = READS.get(op.path) if op.method == "GET" else None
-        if read is None or not read.auth or read.param is not None:
+        if read is None or not read.auth or read.param is not None or read.anyone:
             continue
         assert read.listed is not None and read.sees is not None
         for query in ({}, *read.probes):
@@ -414,8 +483,10 @@ async def test_unsafe_routes_answer_a_non_member_like_a_nonexistent_id(
             # Yourself (join, leave) and the member (add, remove): the admin may remove people.
             others = [world.user(viewer).id, world.member.id] if "user_id" in op.params else [0]
             for body, user_id in itertools.product(unsafe.bodies(world, subject), others):
-                url = op.path.format(user_id=user_id, **{param: world.id_of(param, subject)})
-                missing_url = op.path.format(user_id=user_id, **{param: NONEXISTENT})
+                url = op.path.format(
+                    user_id=user_id, emoji="👍", **{param: world.id_of(param, subject)}
+                )
+                missing_url = op.path.format(user_id=user_id, emoji="👍", **{param: NONEXISTENT})
                 case = f"{op.method} {url} {body} [{subject}, {viewer}]"
                 response = await world.call(viewer, op.method, url, json=body)
                 missing = await world.call(viewer, op.method, missing_url, json=body)

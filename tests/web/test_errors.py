@@ -19,8 +19,10 @@ from fastapi.routing import APIRoute, APIWebSocketRoute
 from starlette.routing import WebSocketRoute
 
 from minimost.app import create_app
+from minimost.domain.actions import accounts
 from tests.conftest import make_settings
 from tests.factories import PASSWORD, TestUser, UserFactory
+from tests.media import png
 from tests.web.helpers import API, anonymous, assert_error, bearer_client
 
 try:  # FastAPI >= 0.16x includes routers lazily; this flattens them.
@@ -39,6 +41,11 @@ class Contract:
     auth: bool = True
     body: Body | None = None  # a valid JSON body (fresh per call); None: reads no body
     ok: int = 200
+    # Multipart routes (read from the stream, so no JSON body): httpx ``files=`` for a
+    # valid call. Their size limit is their own (tests/web/test_files.py, test_profile.py).
+    upload: Body | None = None
+    # What an unknown id gives, when not what UNKNOWN_ID says for the parameter.
+    unknown: tuple[int, str] | None = None
 
 
 def signup_body() -> dict[str, Any]:
@@ -67,7 +74,18 @@ CONTRACTS: dict[tuple[str, str], Contract] = {
     ),
     ("GET", f"{API}/conversations/{{conversation_id}}/members"): Contract(),
     ("GET", f"{API}/mentions"): Contract(),
+    ("GET", f"{API}/search"): Contract(),
     ("GET", f"{API}/users"): Contract(),
+    ("POST", f"{API}/files"): Contract(
+        upload=lambda: {"file": ("walk.txt", b"walk", "text/plain")}, ok=201
+    ),
+    ("GET", f"{API}/files/{{file_id}}"): Contract(),
+    ("GET", f"{API}/files/{{file_id}}/thumbnail"): Contract(),
+    ("PATCH", f"{API}/me"): Contract(body=lambda: {"display_name": "Walker"}),
+    ("PUT", f"{API}/me/avatar"): Contract(upload=lambda: {"file": ("face.png", png())}),
+    ("DELETE", f"{API}/me/avatar"): Contract(),
+    # Anyone's avatar: an unknown user simply has none.
+    ("GET", f"{API}/users/{{user_id}}/avatar"): Contract(unknown=(404, "not_found")),
     ("PUT", f"{API}/me/presence"): Contract(body=lambda: {"status": "auto"}),
     ("GET", f"{API}/conversations/{{conversation_id}}"): Contract(),
     ("GET", f"{API}/conversations/{{conversation_id}}/messages"): Contract(),
@@ -79,14 +97,41 @@ CONTRACTS: dict[tuple[str, str], Contract] = {
     ("GET", f"{API}/messages/{{message_id}}"): Contract(),
     ("PATCH", f"{API}/messages/{{message_id}}"): Contract(body=lambda: {"text": "edited"}),
     ("DELETE", f"{API}/messages/{{message_id}}"): Contract(ok=204),
+    ("PUT", f"{API}/messages/{{message_id}}/reactions/{{emoji}}"): Contract(),
+    ("DELETE", f"{API}/messages/{{message_id}}/reactions/{{emoji}}"): Contract(),
+    ("PUT", f"{API}/messages/{{message_id}}/pin"): Contract(),
+    ("DELETE", f"{API}/messages/{{message_id}}/pin"): Contract(),
+    ("GET", f"{API}/conversations/{{conversation_id}}/pins"): Contract(),
+    # Account (routes/account.py). A valid password change or deletion would end the walk's
+    # own credentials, so the valid call here is one with a wrong password: 403.
+    ("POST", f"{API}/me/password"): Contract(
+        body=lambda: {"current_password": "Wrong-pass-1!", "new_password": "Walk-new-pass-1"},
+        ok=403,
+    ),
+    ("DELETE", f"{API}/me"): Contract(
+        body=lambda: {"password": "Wrong-pass-1!", "mode": "soft"}, ok=403
+    ),
+    ("POST", f"{API}/auth/reset-password"): Contract(
+        auth=False, body=lambda: {"token": "walk-token", "new_password": "Walk-new-pass-1"}, ok=400
+    ),
+    ("GET", f"{API}/me/sessions"): Contract(),
+    ("DELETE", f"{API}/me/sessions/{{session_id}}"): Contract(ok=204),
+    ("GET", f"{API}/me/tokens"): Contract(),
+    ("DELETE", f"{API}/me/tokens/{{token_id}}"): Contract(ok=204),
 }
 
 # What an unknown id (999999) in each path parameter gives.
 UNKNOWN_ID = {
     "conversation_id": (404, "not_found"),
     "message_id": (404, "not_found"),
+    "file_id": (404, "not_found"),
     # Only your own id is allowed here: anyone else's, existing or not, is forbidden.
     "user_id": (403, "forbidden"),
+    # Not an id: "999999" (like every bad value) is simply not an emoji.
+    "emoji": (422, "invalid_emoji"),
+    # Only your own; anyone else's answers like a missing one.
+    "session_id": (404, "not_found"),
+    "token_id": (404, "not_found"),
 }
 BAD_IDS = ["abc", "99999999999999999999", str(2**63), "0", "-1", "1.5", "1e3", "%20"]
 MALFORMED_JSON = [b"{", b'{"text": ', b'{"text": "x",}', b"nul", b"{'text': 'x'}", b'{"a" 1}']
@@ -138,17 +183,42 @@ class Walk:
     alice: TestUser
     token: str
     failures: list[str] = field(default_factory=list)
+    file_id: int | None = None
 
-    async def valid_params(self) -> dict[str, int]:
+    async def valid_params(self) -> dict[str, Any]:
         """Fresh valid path values: alice is in general, and owns a live message."""
         general = self.alice.channel("general")
         rejoin = await self.alice.put(f"{API}/conversations/{general}/members/{self.alice.id}")
         assert rejoin.status_code == 204, rejoin.text
         message = await self.alice.send("general", "walk target")
-        return {"conversation_id": general, "message_id": message["id"], "user_id": self.alice.id}
+        # An image of hers (unsent: hers alone), and an avatar (DELETE /me/avatar drops it).
+        if self.file_id is None:
+            self.file_id = (await self.alice.upload("walk.png", png((400, 400))))["id"]
+        if (await self.alice.get(f"{API}/users/{self.alice.id}/avatar")).status_code == 404:
+            face = await self.alice.put(f"{API}/me/avatar", files={"file": ("a.png", png())})
+            assert face.status_code == 200, face.text
+        return {
+            "conversation_id": general,
+            "message_id": message["id"],
+            "user_id": self.alice.id,
+            "file_id": self.file_id,
+            "emoji": "👍",
+        }
 
     async def url(self, op: Operation, **replace: str) -> str:
         values: dict[str, Any] = await self.valid_params() if op.params else {}
+        # Fresh ones to end, never the walk's own session or token.
+        if "session_id" in op.params:
+            await accounts.login(
+                self.app.state.minimost.ctx, username="alice", password=PASSWORD, ip="",
+                user_agent="walk",
+            )  # fmt: skip
+            sessions = (await self.alice.get(f"{API}/me/sessions")).json()["sessions"]
+            values["session_id"] = sessions[0]["id"]
+        if "token_id" in op.params:
+            await self.alice.token("spare")
+            tokens = (await self.alice.get(f"{API}/me/tokens")).json()["tokens"]
+            values["token_id"] = tokens[0]["id"]
         values.update(replace)
         return op.path.format(**values)
 
@@ -235,7 +305,10 @@ async def test_every_route_works_with_a_bearer_token_and_no_csrf(app):
     for op in api_operations(app):
         url = await walk.url(op)
         body = op.contract.body() if op.contract.body else None
-        if op.contract.auth:
+        if op.contract.upload is not None:
+            async with bearer_client(app, walk.token) as bot:
+                response = await bot.request(op.method, url, files=op.contract.upload())
+        elif op.contract.auth:
             async with bearer_client(app, walk.token) as bot:
                 response = await bot.request(op.method, url, json=body)
         else:
@@ -332,7 +405,8 @@ async def test_bad_id_path_parameters_are_422(app):
                 url = await walk.url(op, **{param: bad})
                 body = op.contract.body() if op.contract.body else None
                 response = await walk.client(op)(url, json=body)
-                walk.expect(op, f"{param}={bad}", response, 422, "validation_error")
+                code = "invalid_emoji" if param == "emoji" else "validation_error"
+                walk.expect(op, f"{param}={bad}", response, 422, code)
     walk.report()
 
 
@@ -343,7 +417,7 @@ async def test_unknown_ids_are_404_or_forbidden(app):
             url = await walk.url(op, **{param: "999999"})
             body = op.contract.body() if op.contract.body else None
             response = await walk.client(op)(url, json=body)
-            status, code = UNKNOWN_ID[param]
+            status, code = op.contract.unknown or UNKNOWN_ID[param]
             walk.expect(op, f"{param}=999999", response, status, code)
     walk.report()
 
@@ -356,6 +430,8 @@ async def _chunks(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
 async def test_bodies_over_1_mib_are_413_on_every_route(app):
     walk = await make_walk(app)
     for op in api_operations(app):
+        if op.contract.upload is not None:
+            continue  # a file's worth is allowed there (test_body_limits, test_files)
         url = await walk.url(op)
         headers = {"Content-Type": "application/json"}
         for who in ("signed in", "anonymous"):
@@ -383,7 +459,15 @@ async def test_wrong_methods_are_405_json(app):
     for op in api_operations(app):
         allowed.setdefault(op.path, set()).add(op.method)
     for path, methods in allowed.items():
-        url = path.format(conversation_id=1, message_id=1, user_id=1)
+        url = path.format(
+            conversation_id=1,
+            message_id=1,
+            user_id=1,
+            file_id=1,
+            emoji="%F0%9F%91%8D",
+            session_id=1,
+            token_id=1,
+        )
         for method in sorted(set(METHODS) - methods):
             op = Operation(method, path, None)
             async with anonymous(app) as client:

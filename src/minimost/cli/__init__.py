@@ -113,7 +113,7 @@ def serve(
     if resolved.workers > 1 and resolved.bus_url.startswith("memory://"):
         raise fail("--workers > 1 needs a shared bus: add --bus-url redis://127.0.0.1:6379/0")
     try:
-        run_server(resolved)
+        run_server(resolved, settings_path=settings)
     except OSError as exc:
         raise fail(
             f"cannot serve on {resolved.host}:{resolved.port}: {exc.strerror or exc}", 1
@@ -143,6 +143,15 @@ def db_upgrade(
 
     asyncio.run(_run())
     typer.echo("database is up to date")
+
+
+# Each module registers its commands on ``app`` when imported.
+from . import (  # noqa: E402
+    audit as _audit,  # noqa: F401  # minimost audit
+    backup as _backup,  # noqa: F401  # minimost backup|restore
+    reset_password as _reset_password,  # noqa: F401  # minimost reset-password
+    users as _users,  # noqa: F401  # minimost users ...
+)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import resource
 import socket
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -25,6 +26,7 @@ from minimost.datadir import prepare_data_dir
 log = logging.getLogger("minimost")
 WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104  # nosec B104  # recognising, not binding
 SETTINGS_ENV = "MINIMOST__RESOLVED_SETTINGS"  # how workers receive the parent's settings
+SETTINGS_PATH_ENV = "MINIMOST__SETTINGS_PATH"  # the settings.json workers watch for reloads
 
 
 def raise_open_file_limit() -> int:
@@ -66,7 +68,8 @@ def worker_app() -> Any:
     from minimost.app import create_app
 
     settings = Settings.model_validate_json(os.environ[SETTINGS_ENV])
-    return create_app(settings, run_bootstrap=False)
+    path = os.environ.get(SETTINGS_PATH_ENV)
+    return create_app(settings, run_bootstrap=False, settings_path=Path(path) if path else None)
 
 
 class MiniMostServer(uvicorn.Server):
@@ -139,7 +142,7 @@ def _banner(settings: Settings, ca: str | None, fd_limit: int, notes: list[str])
         console.print(f"  Note       {note}")
 
 
-def run_server(settings: Settings) -> None:
+def run_server(settings: Settings, settings_path: Path | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -189,13 +192,16 @@ def run_server(settings: Settings) -> None:
     gc.set_threshold(50_000, 20, 100)
     if settings.workers > 1:
         os.environ[SETTINGS_ENV] = settings.model_dump_json()
+        if settings_path is not None:
+            os.environ[SETTINGS_PATH_ENV] = str(settings_path.resolve())
         config = uvicorn.Config(
             "minimost.cli.server:worker_app", factory=True, workers=settings.workers, **common
         )
     else:
         from minimost.app import create_app
 
-        config = uvicorn.Config(create_app(settings, run_bootstrap=False), **common)
+        app = create_app(settings, run_bootstrap=False, settings_path=settings_path)
+        config = uvicorn.Config(app, **common)
     server = MiniMostServer(config)
     if settings.workers > 1:
         from uvicorn.supervisors import Multiprocess

@@ -34,6 +34,14 @@ class EventType(StrEnum):
     CONVERSATION_UPDATED = "conversation.updated"
     READ_UPDATED = "read.updated"
     MEMBERSHIP_UPDATED = "membership.updated"
+    REACTION_ADDED = "reaction.added"
+    REACTION_REMOVED = "reaction.removed"
+    MESSAGE_PINNED = "message.pinned"
+    MESSAGE_UNPINNED = "message.unpinned"
+    # To the user alone: these of their sessions ended (the hub closes their sockets, 4401).
+    SESSION_ENDED = "session.ended"
+    # To every signed-in user (no conversation, no user): a changed name, colour or avatar.
+    USER_UPDATED = "user.updated"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Final
 
+import orjson
+
 from minimost.domain.events import Published
 
 from .bus.base import EVENTS_CHANNEL, Bus
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 
 CLOSE_GOING_AWAY: Final = 1001
 CLOSE_TOO_SLOW: Final = 4408
+# The client's "signed out" code: its session ended (revoked, password changed, deleted).
+CLOSE_AUTH_LOST: Final = 4401
+SESSION_ENDED = "session.ended"
 
 Loader = Callable[[int, int], Awaitable[list[Published]]]
 Closer = Callable[[int, str], None]
@@ -38,10 +43,23 @@ Closer = Callable[[int, str], None]
 class Connection:
     """One socket's view from the hub. Few attributes, slots: there may be 10,000s."""
 
-    __slots__ = ("_closer", "closed", "conversations", "floor", "left", "queue", "user_id")
+    __slots__ = (
+        "_closer",
+        "closed",
+        "conversations",
+        "floor",
+        "left",
+        "queue",
+        "session_id",
+        "user_id",
+    )
 
-    def __init__(self, user_id: int, closer: Closer, max_queue: int = 1000) -> None:
+    def __init__(
+        self, user_id: int, closer: Closer, max_queue: int = 1000, session_id: int | None = None
+    ) -> None:
         self.user_id = user_id
+        # The browser session it signed in with (None: a bearer token), for ``session.ended``.
+        self.session_id = session_id
         self.conversations: set[int] = set()
         # Conversations this user left while the socket was starting up: a membership list
         # read before the leave must not subscribe the socket to them afterwards.
@@ -78,6 +96,8 @@ class Hub:
         self._pending: dict[int, Published] = {}
         self._gap_task: asyncio.Task[None] | None = None
         self.delivered = 0  # frames queued to sockets (exported as a metric)
+        # Told the user id whenever some of its sessions end (the app drops its auth cache).
+        self.on_sessions_ended: Callable[[int], None] | None = None
         self.accepted = 0  # sockets that completed the handshake and replay (a metric)
 
     # --- connections ---------------------------------------------------------------
@@ -188,6 +208,21 @@ class Hub:
             for conn in self.by_user.get(user, ()):
                 conn.left.add(conv)
                 self._unsubscribe(conn, conv)
+        if event.type == SESSION_ENDED and user is not None:
+            self._end_sessions(user, event)
+
+    def _end_sessions(self, user_id: int, event: Published) -> None:
+        """Close the sockets of the ended sessions (after queueing the frame, so the other
+        tabs learn of it) and let the app forget the user's cached credentials."""
+        if self.on_sessions_ended is not None:
+            self.on_sessions_ended(user_id)
+        frame = orjson.loads(event.frame)
+        data = frame.get("data") or {}
+        ended = set(data.get("session_ids") or ())
+        everything = bool(data.get("all"))
+        for conn in tuple(self.by_user.get(user_id, ())):
+            if everything or (conn.session_id is not None and conn.session_id in ended):
+                conn.close(CLOSE_AUTH_LOST, "session ended")
 
     async def run(
         self,

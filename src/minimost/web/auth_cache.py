@@ -3,6 +3,8 @@ database round trip per request.
 
 Entries live ``ttl`` seconds. A log-out in this process forgets the token at once; in other
 worker processes a revoked token can keep working for at most ``ttl`` seconds (documented).
+Ended sessions (password change or reset, revoke, account deletion) publish
+``session.ended``, and every process's hub then calls ``forget_user`` at once.
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ class ActorCache:
 
     def forget(self, token: str) -> None:
         self._entries.pop(token_hash(token), None)
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop every cached credential of ``user_id`` (its sessions ended, it was deleted):
+        the next request re-reads the database. Rare, so a scan is fine."""
+        for key in [k for k, (_, actor) in self._entries.items() if actor.id == user_id]:
+            del self._entries[key]
 
     def clear(self) -> None:
         self._entries.clear()

@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
+from minimost.domain.actions.sessions import needs_touch, touch_session
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Forbidden, Unauthenticated
-from minimost.domain.queries.auth import actor_for_api_token, actor_for_session
+from minimost.domain.queries.auth import actor_for_api_token, session_actor
 
 from .state import AppState
 
@@ -66,13 +67,26 @@ async def resolve_actor(
         if token is not None:
             cached = await actor_for_api_token(state.ctx.db, token)
         else:
-            cached = await actor_for_session(state.ctx.db, secret, state.ctx.clock.now())
+            cached = await _session_actor(state, secret)
         if cached is None:
             raise Unauthenticated(
                 "invalid or revoked token" if token else "your session has ended; sign in again"
             )
         state.actors.put(secret, cached, now)
     return replace(cached, ip=ip), None if token is not None else session_token
+
+
+async def _session_actor(state: AppState, token: str) -> Actor | None:
+    """The session's actor; refreshes ``last_seen_at`` when it is a few minutes old. This
+    runs on auth-cache misses only, and writes once per session per ``SEEN_EVERY``."""
+    now = state.ctx.clock.now()
+    found = await session_actor(state.ctx.db, token, now)
+    if found is None:
+        return None
+    actor, last_seen_at = found
+    if actor.session_id is not None and needs_touch(last_seen_at, now):
+        await touch_session(state.ctx, actor.session_id)
+    return actor
 
 
 async def current_actor(request: Request, state: StateDep) -> Actor:

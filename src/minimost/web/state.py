@@ -11,11 +11,13 @@ from prometheus_client import CollectorRegistry
 
 from minimost.config import Settings
 from minimost.domain.context import Ctx
+from minimost.domain.janitor import Janitor
 from minimost.ratelimit import RateLimiter
 from minimost.realtime.bus.base import Bus
 from minimost.realtime.hub import Hub
 from minimost.realtime.presence import PresenceTracker
 from minimost.realtime.typing_relay import TypingRelay
+from minimost.reload import SettingsWatcher
 from minimost.web.auth_cache import ActorCache
 
 
@@ -34,6 +36,9 @@ class AppState:
     actors: ActorCache = field(default_factory=ActorCache)
     # Read from the database at start-up (shared by every process and node).
     secret: bytes = b""
+    # Background jobs started by the lifespan (retention janitor, settings reload).
+    janitor: Janitor | None = None
+    settings_watcher: SettingsWatcher | None = None
 
     def csrf_for(self, session_token: str) -> str:
         """CSRF token bound to the session: derivable, so nothing extra is stored."""

@@ -104,7 +104,7 @@ async def events_socket(websocket: WebSocket) -> None:
         closing.add(task)
         task.add_done_callback(closing.discard)
 
-    conn = Connection(actor.id, closer, MAX_QUEUE)
+    conn = Connection(actor.id, closer, MAX_QUEUE, session_id=actor.session_id)
     hub.attach(conn)
     presence = state.presence
     presence_token = presence.connecting(conn)

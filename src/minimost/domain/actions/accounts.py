@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from minimost.db.models import ApiToken, Conversation, Membership, Session, User
 from minimost.domain import audit
 from minimost.domain.context import Actor, Ctx
-from minimost.domain.errors import AccountLocked, Conflict, Invalid, Unauthenticated
+from minimost.domain.errors import AccountLocked, Conflict, Forbidden, Invalid, Unauthenticated
 from minimost.domain.events import EventType, member_event, publish_on_commit
 from minimost.domain.passwords import password_problems
 from minimost.domain.tokens import new_token, token_hash
@@ -22,6 +22,8 @@ from minimost.domain.views import user_view
 USERNAME_RE = re.compile(r"^[a-z0-9._-]{1,32}$")
 # Names the system speaks as, or that would be confused with mentions of groups.
 RESERVED = frozenset({"minimost", "system", "everyone", "here", "channel", "deleteduser", "admin"})
+# A deleted account is renamed ``deleted-<id>`` (freeing its name): nobody may sign up so.
+DELETED_PREFIX = "deleted-"
 
 
 def normalize_username(raw: str) -> str:
@@ -34,7 +36,7 @@ def check_username(username: str) -> None:
             "invalid username",
             fields={"username": "1–32 characters: letters a-z, digits, '.', '_' or '-'"},
         )
-    if username in RESERVED:
+    if username in RESERVED or username.startswith(DELETED_PREFIX):
         raise Invalid("invalid username", fields={"username": "this name is reserved"})
 
 
@@ -53,6 +55,7 @@ async def _new_session(ctx: Ctx, tx: Any, user_id: int, ip: str, user_agent: str
             token_hash=token_hash(token),
             created_at=now,
             expires_at=now + timedelta(days=ctx.settings.session_days),
+            last_seen_at=now,
             ip=ip[:64],
             user_agent=user_agent[:255],
         )
@@ -161,8 +164,16 @@ async def login(
                 detail="bad password" if user else "unknown user",
             )  # fmt: skip
             if user is not None:
-                await _count_failure(ctx, tx, user.id, username, ip)
+                await count_failure(ctx, tx, user.id, username, ip)
         raise Unauthenticated("invalid username or password", code="invalid_credentials")
+    if user.disabled_at is not None:
+        # Only after the right password: nobody else learns the account exists.
+        async with ctx.db.write() as tx:
+            await audit.record(
+                tx, at=now, action="login", outcome="failure", actor_id=user.id,
+                actor_name=username, ip=ip, detail="account disabled",
+            )  # fmt: skip
+        raise Forbidden("this account is disabled; ask an administrator", code="account_disabled")
     new_hash = (
         await ctx.passwords.hash(password)
         if ctx.passwords.needs_rehash(user.password_hash)
@@ -179,12 +190,14 @@ async def login(
             actor_name=username, ip=ip,
         )  # fmt: skip
     return {
-        **user_view(user.id, user.username, user.display_name),
+        **user_view(user.id, user.username, user.display_name, user.color, user.avatar_sha256),
         "is_admin": user.is_admin,
     }, token
 
 
-async def _count_failure(ctx: Ctx, tx: Any, user_id: int, username: str, ip: str) -> None:
+async def count_failure(ctx: Ctx, tx: Any, user_id: int, username: str, ip: str) -> None:
+    """One more wrong password for ``user_id`` (login, or a password check in Settings);
+    at ``max_login_attempts`` the account locks for ``lockout_duration_minutes``."""
     limit = ctx.settings.max_login_attempts
     failures = await tx.conn.scalar(
         update(User)

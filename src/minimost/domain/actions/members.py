@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from minimost.db.engine import Tx
 from minimost.db.models import Conversation, Membership, Message, User
+from minimost.domain import audit
 from minimost.domain.access import access_conversation
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Forbidden, Invalid, NotFound
@@ -44,7 +45,7 @@ async def real_users(
         )
     if not wanted:
         return []
-    query = select(User.id, User.username, User.display_name).where(
+    query = select(User.id, User.username, User.display_name, User.color, User.avatar_sha256).where(
         User.id.in_(wanted), User.deleted_at.is_(None)
     )
     if not allow_system:
@@ -54,7 +55,10 @@ async def real_users(
     missing = [uid for uid in wanted if uid not in found]
     if missing:
         raise Invalid("unknown user", fields={"members": f"no such user: {missing[0]}"})
-    return [user_view(row.id, row.username, row.display_name) for row in rows]
+    return [
+        user_view(row.id, row.username, row.display_name, row.color, row.avatar_sha256)
+        for row in rows
+    ]
 
 
 async def insert_members(
@@ -141,6 +145,11 @@ async def add_member(ctx: Ctx, actor: Actor, conversation_id: int, user_id: int)
             return False
         conversation = await _conversation_row(tx, conversation_id)
         await insert_members(ctx, tx, conversation, [user], now)
+        await audit.record(
+            tx, at=now, action="member_join" if user_id == actor.id else "member_add",
+            outcome="success", actor_id=actor.id, actor_name=actor.username, ip=actor.ip,
+            target=f"conversation:{conversation_id}", detail=f"user:{user['username']}",
+        )  # fmt: skip
     return True
 
 
@@ -158,7 +167,7 @@ async def remove_member(ctx: Ctx, actor: Actor, conversation_id: int, user_id: i
                 raise Forbidden("only the channel's creator or an admin can remove people")
         target = (
             await tx.conn.execute(
-                select(User.id, User.username, User.display_name)
+                select(User.id, User.username, User.display_name, User.color, User.avatar_sha256)
                 .join(Membership, Membership.user_id == User.id)
                 .where(Membership.conversation_id == conversation_id, User.id == user_id)
             )
@@ -174,7 +183,13 @@ async def remove_member(ctx: Ctx, actor: Actor, conversation_id: int, user_id: i
             member_event(
                 EventType.MEMBER_REMOVED,
                 conversation_id,
-                user_view(target.id, target.username, target.display_name),
+                user_view(
+                    target.id,
+                    target.username,
+                    target.display_name,
+                    target.color,
+                    target.avatar_sha256,
+                ),
             )
         ]
         remaining = await tx.conn.scalar(
@@ -197,6 +212,11 @@ async def remove_member(ctx: Ctx, actor: Actor, conversation_id: int, user_id: i
                 )
             )
         await publish_many_on_commit(tx, ctx.publisher, events, now)
+        await audit.record(
+            tx, at=now, action="member_leave" if user_id == actor.id else "member_remove",
+            outcome="success", actor_id=actor.id, actor_name=actor.username, ip=actor.ip,
+            target=f"conversation:{conversation_id}", detail=f"user:{target.username}",
+        )  # fmt: skip
 
 
 async def can_manage(tx: Tx, actor: Actor, access: Any) -> bool:

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from minimost.db.models import Membership, Mention, Message, StoredFile
+from minimost.db.models import Membership, Mention, Message, Pin, Reaction, StoredFile
 from minimost.domain import mentions
 from minimost.domain.access import access_conversations, access_message
+from minimost.domain.actions.files import delete_if_unreferenced, detach_files
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from minimost.domain.events import Event, EventType, publish_many_on_commit, publish_on_commit
@@ -75,6 +76,8 @@ async def send_message(
     result: SendResult = await ctx.sends.submit(
         PendingSend(actor, conversation_id, text, rendered, client_id, reply_to_id, files)
     )
+    if result[1]:  # committed and new (not a retry): a link preview may follow
+        ctx.previews.message_sent(ctx, actor, result[0])
     return result
 
 
@@ -250,7 +253,13 @@ def _new_view(
     return message_payload(
         message_id=message_id,
         conversation_id=item.conversation_id,
-        author=user_view(item.actor.id, item.actor.username, item.actor.display_name),
+        author=user_view(
+            item.actor.id,
+            item.actor.username,
+            item.actor.display_name,
+            item.actor.color,
+            item.actor.avatar_sha256,
+        ),
         text=item.text,
         html=item.rendered.html,
         created_at=now,
@@ -398,6 +407,11 @@ async def delete_message(ctx: Ctx, actor: Actor, message_id: int) -> None:
             .where(Message.id == message_id)
             .values(body_md="", body_html="", deleted_at=now)
         )
+        # A tombstone keeps neither a pin nor reactions (clients drop both on the event).
+        await tx.conn.execute(delete(Pin).where(Pin.message_id == message_id))
+        await tx.conn.execute(delete(Reaction).where(Reaction.message_id == message_id))
+        # Attachments go with the text: rows now, unused blobs once this has committed.
+        blobs = await detach_files(tx, [message_id])
         await publish_on_commit(
             tx,
             ctx.publisher,
@@ -408,3 +422,4 @@ async def delete_message(ctx: Ctx, actor: Actor, message_id: int) -> None:
             ),
             now,
         )
+    await delete_if_unreferenced(ctx, blobs)

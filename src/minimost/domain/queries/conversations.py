@@ -69,7 +69,14 @@ _MINE = (
 )
 
 _DM_MEMBERS = (
-    select(Membership.conversation_id, User.id, User.username, User.display_name)
+    select(
+        Membership.conversation_id,
+        User.id,
+        User.username,
+        User.display_name,
+        User.color,
+        User.avatar_sha256,
+    )
     .join(User, User.id == Membership.user_id)
     .where(
         Membership.conversation_id.in_(
@@ -108,7 +115,7 @@ async def _dm_members(
     members: dict[int, list[dict[str, Any]]] = {}
     for row in await conn.execute(query, {"me": user_id}):
         members.setdefault(row.conversation_id, []).append(
-            user_view(row.id, row.username, row.display_name)
+            user_view(row.id, row.username, row.display_name, row.color, row.avatar_sha256)
         )
     return members
 
@@ -169,6 +176,8 @@ async def members(db: Database, actor: Actor, conversation_id: int) -> list[dict
                     User.id,
                     User.username,
                     User.display_name,
+                    User.color,
+                    User.avatar_sha256,
                     Membership.role,
                     Membership.last_read_message_id,
                 )
@@ -179,7 +188,7 @@ async def members(db: Database, actor: Actor, conversation_id: int) -> list[dict
         ).all()
     return [
         {
-            **user_view(row.id, row.username, row.display_name),
+            **user_view(row.id, row.username, row.display_name, row.color, row.avatar_sha256),
             "role": row.role,
             "last_read_message_id": row.last_read_message_id,
         }

@@ -73,13 +73,13 @@ async def _reactions(
         grouped.setdefault(row.message_id, {}).setdefault(row.emoji, []).append(row.user_id)
     for message_id, emojis in grouped.items():
         by_id[message_id]["reactions"] = [
-            {"emoji": emoji, "count": len(users), "users": users}
-            for emoji, users in emojis.items()
+            {"emoji": emoji, "count": len(users), "users": users} for emoji, users in emojis.items()
         ]
 
 
 async def _files(conn: AsyncConnection, ids: list[int], by_id: dict[int, dict[str, Any]]) -> None:
-    rows = (await conn.execute(_FILES.where(StoredFile.message_id.in_(ids)))).scalars()
+    # Rows, not .scalars(): on a Core connection that would be the first column (the id).
+    rows = (await conn.execute(_FILES.where(StoredFile.message_id.in_(ids)))).all()
     for row in rows:
         if row.message_id is not None:
             by_id[row.message_id]["files"].append(file_view(row))

@@ -13,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from minimost.db.engine import Database
 from minimost.db.models import User
+from minimost.domain.views import user_view
 
 
 async def directory(db: Database, q: str, limit: int) -> list[dict[str, Any]]:
     """Users whose username or display name starts with ``q`` (case-insensitive), by
     username; deleted and system accounts are never listed."""
-    query = select(User.id, User.username, User.display_name).where(
+    query = select(User.id, User.username, User.display_name, User.color, User.avatar_sha256).where(
         User.deleted_at.is_(None), User.is_system == false()
     )
     prefix = q.strip().lower()
@@ -32,7 +33,7 @@ async def directory(db: Database, q: str, limit: int) -> list[dict[str, Any]]:
         )
     async with db.read() as conn:
         rows = (await conn.execute(query.order_by(User.username).limit(limit))).all()
-    return [{"id": r.id, "username": r.username, "display_name": r.display_name} for r in rows]
+    return [user_view(r.id, r.username, r.display_name, r.color, r.avatar_sha256) for r in rows]
 
 
 async def presence_override(conn: AsyncConnection, user_id: int) -> str | None:

@@ -10,6 +10,12 @@ bindRevealButtons(form);
 
 const params = new URLSearchParams(location.search);
 if (params.has("logged_out")) $("#auth-notice").hidden = false;
+// After a password reset or an account deletion (features/settings, reset-password.js).
+const NOTICES = { reset: "Your password was changed. Sign in with the new one.", deleted: "Your account was deleted." };
+for (const [key, text] of Object.entries(NOTICES)) {
+  if (params.has(key)) Object.assign($("#auth-notice"), { textContent: text, hidden: false });
+}
+if (params.get("username")) form.elements.username.value = params.get("username");
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();

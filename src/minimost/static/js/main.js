@@ -22,13 +22,25 @@ import { mountMentionAutocomplete } from "./features/mentions/autocomplete.js";
 import { reduce as reduceMentions } from "./features/mentions/data.js";
 import { reduce as reduceMembers } from "./features/mentions/members.js";
 import { mountMentionsPanel } from "./features/mentions/panel.js";
+import { mountSearch } from "./features/search/ui.js";
 import { loadNewest, retryPendingNow } from "./features/messages/actions.js";
 import { needsLoad, reduce as reduceMessages } from "./features/messages/data.js";
 import { authorName, avatar } from "./features/messages/rows.js";
 import { mountMessages } from "./features/messages/ui.js";
 import { reduce as reducePresence } from "./features/presence/data.js";
 import { mountPresence } from "./features/presence/ui.js";
+import { reduce as reducePins } from "./features/pins/data.js";
+import { mountPins } from "./features/pins/ui.js";
+import { mountReactions } from "./features/reactions/bar.js";
+import { reduce as reduceReplies } from "./features/replies/data.js";
+import { mountReplies } from "./features/replies/ui.js";
 import { mountReceipts } from "./features/receipts/ui.js";
+import { mountSettings } from "./features/settings/ui.js";
+import { mountAttachments } from "./features/files/composer.js";
+import { setLimits } from "./features/files/data.js";
+import { mountFileViews } from "./features/files/view.js";
+import { mountProfile } from "./features/profile/ui.js";
+import { mountPreviews } from "./features/previews/card.js";
 import { reduce as reduceTyping } from "./features/typing/data.js";
 import { mountTyping } from "./features/typing/ui.js";
 
@@ -44,6 +56,8 @@ const store = createStore({
   mentions: reduceMentions,
   presence: reducePresence,
   typing: reduceTyping,
+  replies: reduceReplies,
+  pins: reducePins,
 });
 
 let socket = null;
@@ -56,6 +70,15 @@ function goToLogin() {
   location.replace("/login");
 }
 setUnauthenticatedHandler(goToLogin);
+mountSettings({
+  button: $("#open-settings"),
+  toast: (...args) => toast(...args),
+  signOut: (query) => {
+    leaving = true;
+    if (socket) socket.stop();
+    location.replace(`/login${query}`);
+  },
+});
 setCsrfRefresher(async () => (await api.get("/api/v1/me")).csrf_token);
 
 const toast = createToaster($("#toasts"));
@@ -96,6 +119,22 @@ mountMentionAutocomplete(store, { form: $("#composer"), input: $("#composer-inpu
 mountMentionsPanel(store, { button: $("#mentions-button"), onOpen: openConversation });
 mountTyping(store, { form: $("#composer"), input: $("#composer-input"), send: sendFrame });
 mountReceipts(store, { list: $("#message-list"), scroller: $("#message-scroller") });
+// Rich messages: replies, reactions, pins (their row decorations register in this order).
+mountReplies(store, { list: $("#message-list"), form: $("#composer"), input: $("#composer-input"), open: openConversation, toast });
+mountReactions(store, { list: $("#message-list"), toast });
+mountPins(store, { button: $("#pins-button"), list: $("#message-list"), toast });
+mountSearch(store, { form: $("#search"), input: $("#search-input"), onOpen: openConversation, toast });
+// Attachments (paperclip, paste, drop; thumbnails and the viewer) and profiles.
+mountAttachments(store, {
+  form: $("#composer"), input: $("#composer-input"), button: $("#attach-button"), picker: $("#attach-input"),
+  list: $("#attachments"), dropZone: $(".main"), toast,
+});
+mountFileViews(store, { list: $("#message-list") });
+mountPreviews();
+mountProfile(store, {
+  openButton: $("#open-profile"), list: $("#message-list"), meName: $("#me-name"), meAvatar: $("#me-avatar"),
+  onOpen: openConversation, toast,
+});
 const presence = mountPresence(store, {
   send: sendFrame,
   button: $("#presence-button"),
@@ -186,6 +225,7 @@ async function boot() {
   store.dispatch({ type: "session/loaded", user: me.user });
   store.dispatch({ type: "presence/override", override: me.presence_override || "auto" });
   renderMe(me.user);
+  setLimits(me.limits);
 
   const conversations = await withRetry(() => loadConversations(store));
   const first = pickConversation(store.get().channels.list, { hashName: hashName(), rememberedId: rememberedConversation() });

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response, status
 from minimost.domain.actions import accounts
 from minimost.domain.queries.events import last_event_id
 from minimost.domain.queries.users import presence_override_of
+from minimost.domain.views import avatar_url
 from minimost.ratelimit import ip_key
 from minimost.web.deps import COOKIE, ActorDep, CtxDep, StateDep, client_ip
 from minimost.web.schemas.auth import AuthOut, LoginIn, MeOut, SignupIn, TokenIn, TokenOut
@@ -84,6 +85,12 @@ async def me(request: Request, actor: ActorDep, state: StateDep) -> MeOut:
                 "username": actor.username,
                 "display_name": actor.display_name,
                 "is_admin": actor.is_admin,
+                "color": actor.color,
+                "avatar_url": avatar_url(actor.id, actor.avatar_sha256),
+            },
+            "limits": {
+                "max_upload_bytes": state.settings.max_upload_size_mb * 1024 * 1024,
+                "max_avatar_bytes": state.settings.max_avatar_size_mb * 1024 * 1024,
             },
             "csrf_token": state.csrf_for(session_token) if session_token else "",
             "last_event_id": await last_event_id(state.ctx.db),

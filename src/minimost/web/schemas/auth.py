@@ -28,8 +28,16 @@ class AuthOut(BaseModel):
     csrf_token: str
 
 
+class UploadLimits(BaseModel):
+    """So the browser can refuse an oversized file before sending it."""
+
+    max_upload_bytes: int
+    max_avatar_bytes: int
+
+
 class MeOut(AuthOut):
     last_event_id: int
+    limits: UploadLimits
     # Manual presence: "away" or "dnd"; null means automatic (PUT /api/v1/me/presence).
     presence_override: Literal["away", "dnd"] | None = None
 

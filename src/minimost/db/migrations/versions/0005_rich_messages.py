@@ -62,9 +62,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("message_id", name=op.f("pk_pins")),
     )
-    op.create_index(
-        "ix_pins_conversation_id_pinned_at", "pins", ["conversation_id", "pinned_at"]
-    )
+    op.create_index("ix_pins_conversation_id_pinned_at", "pins", ["conversation_id", "pinned_at"])
     op.create_index(op.f("ix_pins_pinned_by"), "pins", ["pinned_by"])
     op.create_table(
         "files",

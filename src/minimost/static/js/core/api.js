@@ -85,6 +85,43 @@ export const api = {
   del: (path, opts) => request("DELETE", path, undefined, opts),
 };
 
+/**
+ * Upload one file as multipart (field `file`) with progress: fetch() reports no upload
+ * progress, XMLHttpRequest does. Same CSRF header, errors and 401 handling as request().
+ * Returns { promise, abort }; `onProgress(loaded, total)` follows the bytes sent.
+ */
+export function upload(method, path, file, { onProgress = null, name = file.name } = {}) {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise((resolve, reject) => {
+    const form = new FormData();
+    form.append("file", file, name);
+    xhr.open(method, path);
+    xhr.responseType = "json";
+    xhr.setRequestHeader("Accept", "application/json");
+    if (csrfToken) xhr.setRequestHeader("X-CSRF-Token", csrfToken);
+    if (onProgress) xhr.upload.addEventListener("progress", (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size));
+    xhr.addEventListener("error", () => reject(new ApiError({ message: "Can't reach the server." })));
+    xhr.addEventListener("abort", () => reject(new DOMException("Upload cancelled", "AbortError")));
+    xhr.addEventListener("load", () => {
+      const data = xhr.response;
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data);
+      const error = (data && data.error) || {};
+      const retry = Number(xhr.getResponseHeader("Retry-After"));
+      const apiError = new ApiError({
+        status: xhr.status,
+        code: error.code || `http_${xhr.status}`,
+        message: error.message || xhr.statusText || "Upload failed",
+        fields: error.fields || null,
+        retryAfter: Number.isFinite(retry) && retry > 0 ? retry : null,
+      });
+      if (xhr.status === 401 && onUnauthenticated) onUnauthenticated(apiError);
+      reject(apiError);
+    });
+    xhr.send(form);
+  });
+  return { promise, abort: () => xhr.abort() };
+}
+
 /** Human text for an error, including "try again in N s" for rate limits. */
 export function describeError(err) {
   if (!(err instanceof ApiError)) return "Something went wrong.";

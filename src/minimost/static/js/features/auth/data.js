@@ -1,5 +1,7 @@
 // Auth form rules that do not touch the DOM: username shape and error mapping.
 
+import { mergeUser } from "../profile/data.js";
+
 export const USERNAME_PATTERN = /^[a-z0-9._-]{1,32}$/i;
 
 export function checkUsername(name) {
@@ -43,5 +45,10 @@ export function authErrorMessages(err) {
 // The signed-in user, kept in the app store.
 export function reduceSession(state = { user: null }, action) {
   if (action.type === "session/loaded") return { user: action.user };
+  // My own profile changed (here or in another tab): keep is_admin, take the rest.
+  if (action.type === "event" && action.frame && action.frame.type === "user.updated") {
+    const user = mergeUser(state.user, action.frame.data && action.frame.data.user);
+    return user === state.user ? state : { user };
+  }
   return state;
 }

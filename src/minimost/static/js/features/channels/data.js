@@ -6,6 +6,8 @@
 // read answers update them in place, so the sidebar, the title and the shortcuts all
 // read one source.
 
+import { mergeUserList } from "../profile/data.js";
+
 const initial = {
   list: [],
   activeId: null,
@@ -253,6 +255,17 @@ function applyEvent(state, frame, me) {
   }
 }
 
+/** A DM's title and faces follow its members' profile changes (`user.updated`). */
+function withUpdatedUser(state, user) {
+  if (!user) return state;
+  let list = null;
+  state.list.forEach((conv, i) => {
+    const members = mergeUserList(conv.members, user);
+    if (members !== conv.members) (list ??= state.list.slice())[i] = { ...conv, members };
+  });
+  return list ? { ...state, list } : state;
+}
+
 export function reduce(state = initial, action, root = {}) {
   switch (action.type) {
     case "channels/loaded":
@@ -289,6 +302,7 @@ export function reduce(state = initial, action, root = {}) {
     case "channels/focused":
       return state.focus ? { ...state, focus: null } : state;
     case "event":
+      if (action.frame && action.frame.type === "user.updated") return withUpdatedUser(state, action.frame.data && action.frame.data.user);
       return action.frame ? applyEvent(state, action.frame, root.session && root.session.user) : state;
     default:
       return state;

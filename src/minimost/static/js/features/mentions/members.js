@@ -6,6 +6,8 @@
 // while the list is loading are buffered and replayed onto it: every event applies
 // idempotently, so one already reflected in the fetched list changes nothing.
 
+import { mergeUserList } from "../profile/data.js";
+
 export const MEMBER_EVENTS = new Set(["member.added", "member.removed", "read.updated"]);
 
 const byUsername = (a, b) => String(a.username).localeCompare(String(b.username));
@@ -55,6 +57,16 @@ export const membersOf = (state, convId) => (state.byConv[convId] && state.byCon
 
 const initial = { byConv: {} };
 
+function withUpdatedUser(state, user) {
+  if (!user) return state;
+  let byConv = null;
+  for (const [id, entry] of Object.entries(state.byConv)) {
+    const list = mergeUserList(entry.list, user);
+    if (list !== entry.list) (byConv ??= { ...state.byConv })[id] = { ...entry, list };
+  }
+  return byConv ? { ...state, byConv } : state;
+}
+
 function put(state, convId, entry) {
   return { ...state, byConv: { ...state.byConv, [convId]: entry } };
 }
@@ -84,6 +96,7 @@ export function reduce(state = initial, action, root = {}) {
       return Object.keys(state.byConv).length ? initial : state;
     case "event": {
       const { frame } = action;
+      if (frame.type === "user.updated") return withUpdatedUser(state, frame.data && frame.data.user);
       if (!MEMBER_EVENTS.has(frame.type)) return state;
       const convId = conversationOf(frame);
       const entry = state.byConv[convId];

@@ -58,12 +58,29 @@ export async function loadOlder(store, convId) {
   }
 }
 
+// Features add to a send (a reply target, attachments): extend(state, convId) returns
+// { body, pending } merged into the POST body and the optimistic message, or null.
+const sendExtensions = [];
+export function extendSend(extend) {
+  sendExtensions.push(extend);
+}
+
 /** Show the message at once, then POST it; retries reuse the client_id, so they are safe. */
 export function sendMessage(store, convId, text) {
-  const user = store.get().session.user;
+  const state = store.get();
+  const user = state.session.user;
   const clientId = crypto.randomUUID();
-  store.dispatch({ type: "messages/pending", convId, message: makePending({ text, user, convId, clientId }) });
-  return deliver(store, convId, clientId, text);
+  const body = {};
+  const extra = {};
+  for (const extend of sendExtensions) {
+    const out = extend(state, convId);
+    if (!out) continue;
+    Object.assign(body, out.body);
+    Object.assign(extra, out.pending);
+  }
+  const message = { ...makePending({ text, user, convId, clientId }), ...extra, sendBody: body };
+  store.dispatch({ type: "messages/pending", convId, message });
+  return deliver(store, convId, clientId, text, body);
 }
 
 export function retrySend(store, convId, clientId) {
@@ -71,14 +88,14 @@ export function retrySend(store, convId, clientId) {
   const pending = conv && conv.items.find((m) => m.pending && m.client_id === clientId);
   if (!pending) return Promise.resolve();
   store.dispatch({ type: "messages/pendingUpdate", convId, clientId, patch: { failed: false, error: null } });
-  return deliver(store, convId, clientId, pending.text);
+  return deliver(store, convId, clientId, pending.text, pending.sendBody);
 }
 
-async function deliver(store, convId, clientId, text) {
+async function deliver(store, convId, clientId, text, body = {}) {
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     try {
-      const { message } = await api.post(base(convId), { text, client_id: clientId });
+      const { message } = await api.post(base(convId), { ...body, text, client_id: clientId });
       store.dispatch({ type: "messages/upsert", convId, message });
       return;
     } catch (err) {

@@ -6,6 +6,8 @@
 // A conversation's items are confirmed messages in id order, then pending ones in
 // the order they were sent.
 
+import { mergeAuthor } from "../profile/data.js";
+
 export const GROUP_WINDOW_MS = 5 * 60 * 1000;
 
 export function emptyConversation() {
@@ -75,6 +77,24 @@ export function markDeleted(conv, id, deletedAt = new Date().toISOString()) {
   return { ...conv, items: next };
 }
 
+/** Replace message `id` with `fn(message)` (unknown ids and pending copies are left alone). */
+export function patchMessage(conv, id, fn) {
+  const at = conv.items.findIndex((m) => !m.pending && m.id === id);
+  if (at === -1) return conv;
+  const changed = fn(conv.items[at]);
+  if (changed === conv.items[at]) return conv;
+  const next = conv.items.slice();
+  next[at] = changed;
+  return { ...conv, items: next };
+}
+
+// Features that change a message through their own events (reactions, pins) register a
+// patch here: patch(message, frame.data) -> message, applied to frame.data.message_id.
+const framePatches = {};
+export function patchOnFrame(type, patch) {
+  framePatches[type] = patch;
+}
+
 /** Apply one socket event frame to a conversation (buffered while its first page loads). */
 export function applyFrame(conv, frame) {
   if (!conv.loaded) return { ...conv, buffer: conv.buffer.concat([frame]) };
@@ -84,8 +104,10 @@ export function applyFrame(conv, frame) {
       return frame.data && frame.data.id !== undefined ? upsertMessage(conv, frame.data, { window: true }) : conv;
     case "message.deleted":
       return frame.data ? markDeleted(conv, frame.data.id, frame.data.deleted_at || undefined) : conv;
-    default:
-      return conv;
+    default: {
+      const patch = framePatches[frame.type];
+      return patch && frame.data ? patchMessage(conv, frame.data.message_id, (m) => patch(m, frame.data)) : conv;
+    }
   }
 }
 
@@ -168,6 +190,21 @@ export function buildRows(items, dayKeyOf) {
 
 // ---- reducer --------------------------------------------------------------
 
+/** A changed name/colour/avatar (`user.updated`) shows on every message of that author. */
+function withUpdatedUser(state, user) {
+  if (!user) return state;
+  let byConv = null;
+  for (const [id, conv] of Object.entries(state.byConv)) {
+    let items = null;
+    conv.items.forEach((m, i) => {
+      const next = mergeAuthor(m, user);
+      if (next !== m) (items ??= conv.items.slice())[i] = next;
+    });
+    if (items) (byConv ??= { ...state.byConv })[id] = { ...conv, items };
+  }
+  return byConv ? { ...state, byConv } : state;
+}
+
 const initial = { byConv: {}, editing: null };
 
 function withConv(state, convId, fn, create = false) {
@@ -196,6 +233,8 @@ export function reduce(state = initial, action) {
       return withConv(state, action.convId, (c) => removePending(c, action.clientId));
     case "messages/upsert":
       return withConv(state, action.convId, (c) => upsertMessage(c, action.message));
+    case "messages/patch": // { convId, id, patch: (message) => message }
+      return withConv(state, action.convId, (c) => patchMessage(c, action.id, action.patch));
     case "messages/deleted":
       return withConv(state, action.convId, (c) => markDeleted(c, action.id));
     case "messages/invalidate": {
@@ -209,7 +248,8 @@ export function reduce(state = initial, action) {
     }
     case "event": {
       const { frame } = action;
-      if (!frame.type || !frame.type.startsWith("message.")) return state;
+      if (frame.type === "user.updated") return withUpdatedUser(state, frame.data && frame.data.user);
+      if (!frame.type || !(frame.type.startsWith("message.") || framePatches[frame.type])) return state;
       const convId = frame.conversation ?? (frame.data && frame.data.conversation_id);
       const next = withConv(state, convId, (c) => applyFrame(c, frame));
       if (frame.type === "message.deleted" && state.editing && frame.data && state.editing.id === frame.data.id) {

@@ -16,8 +16,26 @@ export function authorName(author) {
 
 export function avatar(author, extra = "") {
   const name = authorName(author);
+  if (author && author.avatar_url) {
+    return el("span", { class: ["avatar", "avatar-image", extra], "aria-hidden": "true" },
+      el("img", { src: author.avatar_url, alt: "", loading: "lazy", decoding: "async" }));
+  }
   const seed = (author && (author.username || author.id)) || name;
-  return el("span", { class: ["avatar", `av-${hashIndex(seed, AVATAR_COLOURS)}`, extra], "aria-hidden": "true", text: initials(name) });
+  const node = el("span", { class: ["avatar", `av-${hashIndex(seed, AVATAR_COLOURS)}`, extra], "aria-hidden": "true", text: initials(name) });
+  if (author && author.color) {
+    // The person's own colour (CSSOM, which the CSP allows; no style attribute in markup).
+    node.classList.add("av-custom");
+    node.style.backgroundColor = author.color;
+  }
+  return node;
+}
+
+/** The author's name: a button opening their profile card, in their colour if they chose one. */
+export function authorLabel(author) {
+  if (!author) return el("span", { class: "msg-author", text: authorName(author) });
+  const node = el("button", { type: "button", class: "msg-author", title: `@${author.username}`, dataset: { profile: String(author.id) }, text: authorName(author) });
+  if (author.color) node.style.color = author.color;
+  return node;
 }
 
 export function skeleton() {
@@ -79,11 +97,13 @@ export function messageRow(m, { grouped, own, editorNode = null, me = null }) {
     class: ["msg", grouped && "grouped", own && "own", m.pending && "pending", m.failed && "failed", m.deleted_at && "deleted", editorNode && "editing"],
     dataset: { key: messageKey(m), id: m.id ?? "", author: (m.author && m.author.username) || "" },
   });
-  row.append(el("div", { class: "msg-gutter" }, grouped ? time("msg-time-hover") : [avatar(m.author), m.author && presenceDot(m.author.id)]));
+  const face = grouped ? null : avatar(m.author);
+  if (face && m.author) face.dataset.profile = String(m.author.id);
+  row.append(el("div", { class: "msg-gutter" }, grouped ? time("msg-time-hover") : [face, m.author && presenceDot(m.author.id)]));
   const main = el("div", { class: "msg-main" });
   if (!grouped) {
     main.append(el("div", { class: "msg-head" },
-      el("span", { class: "msg-author", title: m.author ? `@${m.author.username}` : null, text: authorName(m.author) }),
+      authorLabel(m.author),
       time("msg-time"), ...decorations("badges", m, context)));
   } else {
     main.append(el("span", { class: "visually-hidden", text: `${authorName(m.author)}, ${formatTime(m.created_at)}: ` }));

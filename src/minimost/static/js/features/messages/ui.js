@@ -181,7 +181,7 @@ export function mountMessages(store, { scroller, list, jumpButton, ask, toast, f
     const row = event.target.closest(".msg");
     if (!button) {
       // Touch screens have no hover: a tap on a message reveals its actions.
-      if (row && row.classList.contains("own")) {
+      if (row && row.querySelector(":scope > .msg-actions") && !event.target.closest("a, img, summary")) {
         for (const other of list.querySelectorAll(".msg.show-actions")) if (other !== row) other.classList.remove("show-actions");
         row.classList.toggle("show-actions");
       }
