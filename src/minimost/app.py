@@ -36,6 +36,7 @@ from minimost.linkpreview.service import LinkPreviewer
 from minimost.ratelimit import RateLimiter
 from minimost.realtime import ephemeral
 from minimost.realtime.bus.base import bus_from_url
+from minimost.realtime.bus.memory import MemoryBus
 from minimost.realtime.hub import Hub
 from minimost.realtime.presence import PresenceTracker
 from minimost.realtime.publisher import BusPublisher
@@ -110,6 +111,17 @@ async def _housekeeping(ctx: Ctx, every: float = 3600.0) -> None:
         except Exception:
             log.exception("housekeeping failed; retrying in an hour")
         await asyncio.sleep(every)
+
+
+async def _watch_other_writers(hub: Hub, db: Database, every: float = 2.0) -> None:
+    """On the in-process bus, other processes (the admin CLI) write events this process
+    never hears of: look at the newest event id now and then so the hub delivers them."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            hub.note_committed(await last_event_id(db))
+        except Exception:
+            log.exception("could not read the newest event id; retrying")
 
 
 async def _until_ready(task: asyncio.Task[None], ready: asyncio.Event) -> None:
@@ -211,6 +223,11 @@ def create_app(
         # Subscribed first, so the snapshots the other nodes send in answer are not missed.
         presence_task = asyncio.create_task(presence.run(bus), name="minimost-presence")
         housekeeping = asyncio.create_task(_housekeeping(ctx), name="minimost-housekeeping")
+        background = [hub_task, housekeeping, ephemeral_task]
+        if isinstance(bus, MemoryBus):
+            background.append(
+                asyncio.create_task(_watch_other_writers(hub, db), name="minimost-other-writers")
+            )
         # Retention in one process of the cluster (a lease); reloaded settings poke it.
         janitor = state.janitor = Janitor(ctx)
         janitor_task = asyncio.create_task(janitor.run_forever(), name="minimost-janitor")
@@ -238,7 +255,7 @@ def create_app(
                 await presence_task
             await presence.leave()
             typing.stop()
-            for task in (hub_task, housekeeping, ephemeral_task, janitor_task, watcher_task):
+            for task in (*background, janitor_task, watcher_task):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -466,3 +466,34 @@ def test_close_all_closes_every_connection_with_1001() -> None:
     # Idempotent: nobody is closed twice.
     hub.close_all()
     assert all(len(closer.calls) == 1 for _, closer in conns)
+
+
+async def test_events_only_in_the_database_are_delivered_once_noted() -> None:
+    """Another process (the admin CLI beside a server on the in-process bus) committed 2
+    and 3; they never come over the bus. Told the newest id, the hub loads and delivers
+    them after the gap timeout, in order, and a late bus copy is not delivered twice."""
+    log = FakeLog([ev(2, conversation=1), ev(3, "session.ended", user=1)])
+    hub = Hub(loader=log, gap_timeout=0.01)
+    conn, _ = make_conn(1)
+    hub.attach(conn)
+    hub.subscribe(conn, [1])
+    hub.receive(ev(1, conversation=1))
+    assert await take(conn, 1) == [1]
+
+    hub.note_committed(3)
+    assert await take(conn, 2) == [2, 3]
+    assert log.calls == [(1, 3)]
+    hub.receive(ev(3, "session.ended", user=1))
+    hub.note_committed(3)  # nothing new: no load, no task
+    await quiesce()
+    assert drain(conn) == []
+    assert log.calls == [(1, 3)]
+
+
+async def test_noting_an_id_already_delivered_loads_nothing() -> None:
+    log = FakeLog()
+    hub = Hub(loader=log, gap_timeout=0.01)
+    hub.receive(ev(1))
+    hub.note_committed(1)
+    await quiesce()
+    assert log.calls == []

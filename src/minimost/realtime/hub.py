@@ -94,6 +94,8 @@ class Hub:
         self._loader = loader
         self._gap_timeout = gap_timeout
         self._pending: dict[int, Published] = {}
+        # The newest id known to be committed (see ``note_committed``).
+        self._horizon = 0
         self._gap_task: asyncio.Task[None] | None = None
         self.delivered = 0  # frames queued to sockets (exported as a metric)
         # Told the user id whenever some of its sessions end (the app drops its auth cache).
@@ -158,12 +160,28 @@ class Hub:
         while self.last_id + 1 in self._pending:
             self._deliver(self._pending.pop(self.last_id + 1))
 
+    def note_committed(self, newest: int) -> None:
+        """The events table's newest id. Whatever up to it has not arrived over the bus
+        after the gap timeout is loaded and delivered: events written by a process that
+        cannot reach our bus, e.g. ``minimost users disable`` beside a server on the
+        in-process bus (its sockets must close, not wait for the next unrelated event)."""
+        if newest > self.last_id and newest > self._horizon:
+            self._horizon = newest
+            if self._gap_task is None or self._gap_task.done():
+                self._gap_task = asyncio.create_task(self._fill_gaps())
+
+    def _gap_end(self) -> int:
+        """The id up to which events are missing (0: none)."""
+        if self._pending:
+            return min(self._pending) - 1
+        return self._horizon if self._horizon > self.last_id else 0
+
     async def _fill_gaps(self) -> None:
-        while self._pending:
+        while self._gap_end():
             await asyncio.sleep(self._gap_timeout)
-            if not self._pending:
+            upto = self._gap_end()
+            if not upto:
                 return
-            upto = min(self._pending) - 1
             if upto > self.last_id and self._loader is not None:
                 try:
                     missing = await self._loader(self.last_id, upto)
