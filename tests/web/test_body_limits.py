@@ -68,10 +68,10 @@ async def test_a_full_size_file_fits_through_the_upload_routes(client):
 
 async def test_over_the_allowance_is_413_by_content_length(client):
     response = await client.post("/api/v1/files", files=upload(3 * MIB + MULTIPART_OVERHEAD))
-    error = assert_error(response, 413, "payload_too_large")
+    error = assert_error(response, 413, "file_too_large")
     assert str((3 * MIB + MULTIPART_OVERHEAD) // 1024) in error["message"]
     response = await client.put("/api/v1/me/avatar", files=upload(2 * MIB + MULTIPART_OVERHEAD))
-    assert_error(response, 413, "payload_too_large")
+    assert_error(response, 413, "file_too_large")
 
 
 async def test_over_the_allowance_is_413_while_streaming(client):
@@ -80,7 +80,7 @@ async def test_over_the_allowance_is_413_while_streaming(client):
     response = await client.post(
         "/api/v1/files", content=chunks(3 * MIB + MULTIPART_OVERHEAD + 1), headers=headers
     )
-    assert_error(response, 413, "payload_too_large")
+    assert_error(response, 413, "file_too_large")
 
 
 async def test_other_routes_and_methods_keep_the_json_limit(client):

@@ -74,7 +74,8 @@ async def _http(_: Request, exc: Exception) -> Response:
     if exc.status_code == 400 and exc.__cause__ is not None:
         # FastAPI's wrapper for bodies it could not decode at all (e.g. not UTF-8).
         return error_response(400, "invalid_json", "the request body is not valid JSON")
-    code = HTTP_CODES.get(exc.status_code, "error")
+    # An exception may name its own stable code (e.g. the body limit's ``file_too_large``).
+    code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "error")
     message = str(exc.detail) or code.replace("_", " ")
     return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
 

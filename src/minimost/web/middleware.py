@@ -120,7 +120,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge(limit)
+                    raise _TooLarge(limit, self._code(scope))
             return message
 
         try:
@@ -128,8 +128,14 @@ class BodyLimit:
         except _TooLarge:
             await self._reject(scope, receive, send, limit)
 
+    def _code(self, scope: Scope) -> str:
+        # On the upload routes the body is the file: the same code as the route's own
+        # per-file check, so a client handles "file too big" one way whoever caught it.
+        upload = (scope["method"], scope["path"]) in self.allowances
+        return "file_too_large" if upload else "payload_too_large"
+
     async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        response = error_response(413, "payload_too_large", _too_large_message(limit))
+        response = error_response(413, self._code(scope), _too_large_message(limit))
         await response(scope, receive, send)
 
 
@@ -140,5 +146,6 @@ def _too_large_message(limit: int) -> str:
 class _TooLarge(StarletteHTTPException):
     # An HTTPException so FastAPI's body parsing re-raises it as is (it turns other
     # exceptions into 400) and the normal handler renders the 413.
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, code: str) -> None:
         super().__init__(413, _too_large_message(limit))
+        self.code = code
