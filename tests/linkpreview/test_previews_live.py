@@ -112,3 +112,40 @@ def test_the_setting_turns_previews_off(settings_factory: Callable[..., Settings
     # The test suite turns it off (tests/conftest.py); the product default is on.
     assert Settings.model_fields["link_previews"].default is True
     assert Settings.model_fields["link_preview_allow_private"].default is False
+
+
+async def test_an_edit_keeps_the_preview_of_the_same_link_and_refetches_a_new_one(
+    live: InProcessServer, people: LiveUsers
+) -> None:
+    alice = await people("alice")
+    other = PAGE.replace(b"The &amp; Title", b"Another page")
+    assert other != PAGE
+    async with local_server(
+        {"/page": response("200 OK", HTML, PAGE), "/other": response("200 OK", HTML, other)}
+    ) as site:
+        previews = previewer(live)
+        previews.fetcher = GuardedFetcher(
+            Policy(unsafe_allow_loopback=True, ports=frozenset({site.port}))
+        )
+        async with alice.connect() as ws:
+            await hello(ws)
+            message = await alice.send("general", f"see {site.base}/page")
+            assert (await recv(ws))["type"] == "message.created"
+            first = (await recv(ws))["data"]["preview"]
+            assert first["title"] == "The & Title"
+
+            url = f"/api/v1/messages/{message['id']}"
+            same = await alice.patch(url, json={"text": f"see {site.base}/page (really)"})
+            assert same.json()["message"]["preview"] == first  # same link: kept, no fetch
+            assert (await recv(ws))["data"]["preview"] == first
+
+            moved = await alice.patch(url, json={"text": f"no, {site.base}/other"})
+            assert moved.json()["message"]["preview"] is None  # the old card is gone at once
+            assert (await recv(ws))["data"]["preview"] is None
+            refetched = await recv(ws)
+    assert refetched["type"] == "message.updated"
+    assert refetched["data"]["preview"]["title"] == "Another page"
+    assert site.requests == [
+        (f"127.0.0.1:{site.port}", "/page"),
+        (f"127.0.0.1:{site.port}", "/other"),
+    ]

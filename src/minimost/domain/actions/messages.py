@@ -20,6 +20,7 @@ from minimost.domain.events import Event, EventType, publish_many_on_commit, pub
 from minimost.domain.queries.enrich import enrich
 from minimost.domain.render import Rendered, render_markdown, render_message
 from minimost.domain.views import message_payload, message_select, message_view, user_view
+from minimost.linkpreview.parse import first_link
 
 MAX_TEXT = 10_000
 MAX_FILES = 10
@@ -373,13 +374,15 @@ async def edit_message(ctx: Ctx, actor: Actor, message_id: int, text: str) -> di
     text = clean_text(text)
     html = render_markdown(text)  # mentions count when a message is posted, not on edits
     now = ctx.clock.now()
+    link = first_link(html)
     async with ctx.db.write() as tx:
         row = await _own_live_message(tx, actor, message_id)
-        await tx.conn.execute(
-            update(Message)
-            .where(Message.id == message_id)
-            .values(body_md=text, body_html=html, edited_at=now)
-        )
+        old_html = await tx.conn.scalar(select(Message.body_html).where(Message.id == message_id))
+        relinked = first_link(old_html or "") != link
+        values: dict[str, Any] = {"body_md": text, "body_html": html, "edited_at": now}
+        if relinked:
+            values["preview"] = None  # it described the old link; a new one may follow
+        await tx.conn.execute(update(Message).where(Message.id == message_id).values(**values))
         view = message_view(
             (await tx.conn.execute(message_select().where(Message.id == message_id))).one()
         )
@@ -390,6 +393,8 @@ async def edit_message(ctx: Ctx, actor: Actor, message_id: int, text: str) -> di
             Event(EventType.MESSAGE_UPDATED, view, conversation_id=row.conversation_id),
             now,
         )
+    if relinked:
+        ctx.previews.message_sent(ctx, actor, view)
     return view
 
 
