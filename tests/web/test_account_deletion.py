@@ -15,6 +15,7 @@ from minimost.db.models import Conversation, Message, Reaction, StoredFile
 from minimost.domain.actions import account_deletion
 from minimost.domain.actions.files import blob_store
 from tests.factories import PASSWORD
+from tests.media import png
 from tests.live import InProcessServer, LiveUsers, closed, hello, recv_until, serve_app as serve
 from tests.web.account_helpers import audit_rows, login_status, sign_in, signed_in
 from tests.web.helpers import API, EventLog, anonymous, assert_error, bearer_client
@@ -199,3 +200,16 @@ async def test_open_tabs_update_live(live: InProcessServer) -> None:
             assert deleted[-1]["data"]["purged"] is True
     finally:
         await people.aclose()
+
+
+async def test_the_avatar_goes_with_the_account(app, users):
+    alice = await users("alice")
+    bob = await users("bob")
+    uploaded = await alice.put(f"{API}/me/avatar", files={"file": ("me.png", png())})
+    avatar_url = uploaded.json()["user"]["avatar_url"]
+    store = blob_store(app.state.minimost.ctx)
+    on_disk = [p for p in store.root.glob("??/*") if p.parent.name != "tmp"]
+    assert len(on_disk) == 1
+    assert (await delete_me(alice, "soft")).status_code == 200
+    assert not on_disk[0].exists()
+    assert_error(await bob.get(avatar_url), 404, "not_found")

@@ -69,7 +69,7 @@ async def remove_account(
     async with ctx.db.write() as tx:
         row = (
             await tx.conn.execute(
-                select(User.id, User.username).where(
+                select(User.id, User.username, User.avatar_sha256).where(
                     User.id == user_id, User.deleted_at.is_(None), User.is_system.is_(False)
                 )
             )
@@ -110,6 +110,8 @@ async def remove_account(
             actor_name=by, ip=ip, target=f"user:{user_id}",
             detail=f"mode={mode}; {row.username} -> {new_name}",
         )  # fmt: skip
+    if row.avatar_sha256 is not None:  # a personal picture goes with the account
+        await delete_if_unreferenced(ctx, {row.avatar_sha256})
     purged = await purge_messages(ctx, user_id) if mode == "hard" else 0
     return {"username": new_name, "purged_messages": purged}
 
