@@ -2,7 +2,8 @@
 
 Starts the bare baseline server and a real MiniMost server (TLS on) one after the
 other, drives both with the same client workers, then a MiniMost server on a seeded
-database for the sidebar scenario, prints a table and writes
+database for the sidebar scenario, then the history/search scenario (in process, on a
+seeded database), prints a table and writes
 ``bench/results/latest.json``.  See ``bench/README.md``.
 """
 
@@ -29,6 +30,7 @@ import psutil
 from bench import report
 from bench.harness import WorkerPool
 from bench.scenarios import FULL, QUICK, Profile, Runner, log_to_stderr
+from bench.search import run_search
 from bench.server import MiniMostTarget, minimost_version
 from bench.sidebar import SidebarTarget, run_sidebar
 from bench.targets import BaselineTarget, Target
@@ -42,10 +44,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true", help="small smoke run (~1 min)")
     ap.add_argument(
         "--only",
-        choices=("all", "both", "minimost", "baseline", "sidebar"),
+        choices=("all", "both", "minimost", "baseline", "sidebar", "search"),
         default="all",
-        help="run only the baseline, only MiniMost's realtime plan, or only the sidebar "
-        "scenario (default: all of them; 'both' is the same as 'all')",
+        help="run only the baseline, only MiniMost's realtime plan, only the sidebar "
+        "or only the history/search scenario (default: all of them; 'both' is the same "
+        "as 'all')",
     )
     ap.add_argument("--workers", type=int, help="client worker processes (default 2)")
     ap.add_argument("--messages", type=int, help="fan-out messages per size")
@@ -139,6 +142,16 @@ async def run_sidebar_target(target: SidebarTarget) -> dict[str, Any]:
     return run
 
 
+async def run_search_scenario(workdir: Path, profile: Profile) -> dict[str, Any]:
+    """Scenario 6 (in this process, no server); a failure is reported, not raised."""
+    try:
+        return await asyncio.wait_for(run_search(workdir, profile, log_to_stderr), 900)
+    except Exception as exc:
+        log_to_stderr(f"search: FAILED: {type(exc).__name__}: {exc}")
+        traceback.print_exc(file=sys.stderr)
+        return {"error": f"{type(exc).__name__}: {exc}", "info": {"in_process": True}}
+
+
 def _plan_budget(p: Profile) -> float:
     """An upper bound on one target's plan, so a wedged server cannot hang the bench."""
     sockets = max(p.fanout_sizes) + p.mixed_open
@@ -163,6 +176,7 @@ async def amain(args: argparse.Namespace, loop_name: str) -> int:
     want_mm = args.only in ("all", "both", "minimost")
     want_base = args.only in ("all", "both", "baseline")
     want_sidebar = args.only in ("all", "both", "sidebar")
+    want_search = args.only in ("all", "both", "search")
     tmp = Path(tempfile.mkdtemp(prefix="minimost-bench-"))
     busy0, wall0 = _busy_cpu_seconds(), time.monotonic()
     results["meta"]["loadavg_at_start"] = [round(x, 2) for x in os.getloadavg()]
@@ -177,7 +191,7 @@ async def amain(args: argparse.Namespace, loop_name: str) -> int:
             (tmp / "baseline").mkdir()
             results["runs"]["baseline"] = await run_target(base, pool, profile, args.trace_gc)
         version = None
-        if want_mm or want_sidebar:
+        if want_mm or want_sidebar or want_search:
             version = await _wait_for_minimost(args.wait_for_minimost)
             if version is None:
                 note = "MiniMost skipped: `python -m minimost --version` does not work yet"
@@ -193,6 +207,9 @@ async def amain(args: argparse.Namespace, loop_name: str) -> int:
             side = SidebarTarget(tmp / "sidebar", RESULTS_DIR / "logs" / "sidebar.log", profile)
             (tmp / "sidebar").mkdir()
             results["runs"]["sidebar"] = await run_sidebar_target(side)
+        if want_search and version is not None:
+            (tmp / "search").mkdir()
+            results["runs"]["search"] = await run_search_scenario(tmp / "search", profile)
     finally:
         client_cpu = sum(tree_cpu_seconds(pid) for pid in pool.pids)
         if _interrupted():

@@ -17,10 +17,10 @@ class Row:
     scenario: str
     metric: str
     minimost: str
-    baseline: str
-    ratio: str
-    target: str
-    met: str
+    baseline: str = ""
+    ratio: str = ""
+    target: str = ""
+    met: str = ""
 
     def cells(self) -> list[str]:
         return [
@@ -83,6 +83,7 @@ def build_rows(results: dict[str, Any]) -> list[Row]:
     base: Run | None = results["runs"].get("baseline")
     rows: list[Row] = []
     sidebar = sidebar_rows(results["runs"].get("sidebar"))
+    sidebar += search_rows(results["runs"].get("search"))
     if mm is None and base is None:
         return sidebar
 
@@ -218,6 +219,41 @@ def sidebar_rows(run: Run | None) -> list[Row]:
         Row(label if i == 0 else "", metric, value, "", "", target, met)
         for i, (metric, value, target, met) in enumerate(cells)
     ]
+
+
+def search_rows(run: Run | None) -> list[Row]:
+    """Scenario 6 (MiniMost only, in process): history pages and search, one row per query
+    with its p50 / p95 / p99 in ms (and, for text queries, how many messages it matches)."""
+    out = _get(run, "search")
+    if not isinstance(out, dict):
+        return []
+    seed = out["seed"]
+    seeded = (
+        f"seeded ({seed['insert_seconds']:.1f} s inserts + {seed['index_seconds']:.1f} s FTS, "
+        f"{seed['db_mb']:,.0f} MB)"
+    )
+    rows = [
+        Row(f"6. history + search, {seed['messages']:,} msgs", seeded, f"{seed['seconds']:.1f} s"),
+        Row("", "latency ms, each query below", "p50 / p95 / p99"),
+    ]
+    for q in out["queries"].values():
+        hits = q.get("matches")
+        label = q["label"] + ("" if hits is None else f", {hits:,} hit{'' if hits == 1 else 's'}")
+        ms = f"{_num(q['p50_ms'])} / {_num(q['p95_ms'])} / {_num(q['p99_ms'])}"
+        rows.append(Row("", label, ms))
+    right = out["right"] == len(out["queries"])
+    rows.append(
+        Row(
+            "",
+            "first pages right",
+            f"{out['right']}/{len(out['queries'])}",
+            "",
+            "",
+            "all",
+            "yes" if right else "NO",
+        )
+    )
+    return rows
 
 
 def render_table(rows: list[Row]) -> str:

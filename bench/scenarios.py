@@ -55,6 +55,11 @@ class Profile:
     sidebar_dms: int = 100
     sidebar_messages: int = 100_000
     sidebar_requests: int = 200
+    # Scenario 6 (bench/search.py): history pages and search over this many messages;
+    # each query runs up to search_runs times or until search_budget seconds are spent.
+    search_messages: int = 1_000_000
+    search_runs: int = 200
+    search_budget: float = 10.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,6 +93,9 @@ QUICK = Profile(
     send_seconds=1.5,
     sidebar_messages=10_000,
     sidebar_requests=50,
+    search_messages=100_000,
+    search_runs=50,
+    search_budget=1.5,
 )
 
 
