@@ -44,20 +44,7 @@ from minimost.realtime.typing_relay import TypingRelay
 from minimost.reload import RETENTION_KEYS, SettingsWatcher, swap_settings
 from minimost.web import errors, pages, ws
 from minimost.web.middleware import BodyLimit, SecurityHeaders, upload_allowances
-from minimost.web.routes import (
-    account,
-    auth,
-    channels,
-    conversations,
-    files,
-    mentions,
-    messages,
-    pins,
-    profile,
-    reactions,
-    search,
-    users,
-)
+from minimost.web.routes import API_ROUTERS
 from minimost.web.state import AppState
 
 log = logging.getLogger(__name__)
@@ -272,23 +259,8 @@ def create_app(
     )
     app.state.minimost = state
     errors.install(app)
-    for module in (
-        account,
-        auth,
-        channels,
-        conversations,
-        files,
-        mentions,
-        messages,
-        pins,
-        profile,
-        reactions,
-        search,
-        users,
-        ws,
-        pages,
-    ):
-        app.include_router(module.router)
+    for router in (*API_ROUTERS, ws.router, pages.router):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, max_bytes=MAX_JSON_BODY, allowances=upload_allowances(settings))
     app.add_middleware(SecurityHeaders, hsts=settings.tls)
