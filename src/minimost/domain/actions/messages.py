@@ -17,7 +17,7 @@ from minimost.domain.actions.files import delete_if_unreferenced, detach_files
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from minimost.domain.events import Event, EventType, publish_many_on_commit, publish_on_commit
-from minimost.domain.queries.enrich import enrich
+from minimost.domain.queries.enrich import current_views, enrich
 from minimost.domain.render import Rendered, render_markdown, render_message
 from minimost.domain.views import message_payload, message_select, message_view, user_view
 from minimost.linkpreview.parse import first_link
@@ -383,10 +383,7 @@ async def edit_message(ctx: Ctx, actor: Actor, message_id: int, text: str) -> di
         if relinked:
             values["preview"] = None  # it described the old link; a new one may follow
         await tx.conn.execute(update(Message).where(Message.id == message_id).values(**values))
-        view = message_view(
-            (await tx.conn.execute(message_select().where(Message.id == message_id))).one()
-        )
-        await enrich(tx.conn, [view])
+        view = (await current_views(tx.conn, [message_id]))[0]
         await publish_on_commit(
             tx,
             ctx.publisher,

@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 
 from minimost.db.engine import Tx
-from minimost.db.models import Message, Pin, User
+from minimost.db.models import Pin, User
 from minimost.domain.actions.reactions import member_live_message
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.events import Event, EventType, publish_on_commit
-from minimost.domain.queries.enrich import enrich
-from minimost.domain.views import iso, message_select, message_view, user_view
+from minimost.domain.queries.enrich import current_views
+from minimost.domain.views import iso, user_view
 
 
 async def pin_message(ctx: Ctx, actor: Actor, message_id: int) -> dict[str, Any]:
@@ -81,8 +81,4 @@ async def _user(tx: Tx, user_id: int) -> dict[str, Any]:
 
 
 async def _message(tx: Tx, message_id: int) -> dict[str, Any]:
-    view = message_view(
-        (await tx.conn.execute(message_select().where(Message.id == message_id))).one()
-    )
-    await enrich(tx.conn, [view])
-    return view
+    return (await current_views(tx.conn, [message_id]))[0]

@@ -15,8 +15,8 @@ from sqlalchemy import update
 from minimost.db.models import Message
 from minimost.domain.context import Ctx
 from minimost.domain.events import Event, EventType, publish_on_commit
-from minimost.domain.queries.enrich import enrich
-from minimost.domain.views import message_select, message_view
+from minimost.domain.queries.enrich import current_views
+from minimost.domain.views import message_select
 from minimost.linkpreview.parse import first_link
 
 PREVIEW_KEYS = ("url", "title", "description", "image_url", "site_name")
@@ -36,10 +36,7 @@ async def set_preview(ctx: Ctx, message_id: int, preview: dict[str, Any]) -> boo
             .where(Message.id == message_id)
             .values(preview=orjson.dumps(stored).decode())
         )
-        view = message_view(
-            (await tx.conn.execute(message_select().where(Message.id == message_id))).one()
-        )
-        await enrich(tx.conn, [view])
+        view = (await current_views(tx.conn, [message_id]))[0]
         await publish_on_commit(
             tx,
             ctx.publisher,

@@ -39,8 +39,7 @@ from minimost.db.models import Message, StoredFile
 from minimost.domain.actions.files import delete_if_unreferenced
 from minimost.domain.context import Ctx
 from minimost.domain.events import Event, EventType, publish_many_on_commit
-from minimost.domain.queries.enrich import enrich
-from minimost.domain.views import message_select, message_view
+from minimost.domain.queries.enrich import current_views
 
 BATCH = 200
 PAUSE = 0.005  # seconds between batches: lets queued writers (sends) take the lock
@@ -160,16 +159,9 @@ async def _updated_views(tx: Tx, message_ids: set[int]) -> list[Event]:
     """``message.updated`` for messages that lost an attachment (open tabs drop it)."""
     if not message_ids:
         return []
-    rows = (
-        await tx.conn.execute(
-            message_select().where(Message.id.in_(message_ids)).order_by(Message.id)
-        )
-    ).all()
-    views = [message_view(row) for row in rows]
-    await enrich(tx.conn, views)
     return [
-        Event(EventType.MESSAGE_UPDATED, view, conversation_id=row.conversation_id)
-        for row, view in zip(rows, views, strict=True)
+        Event(EventType.MESSAGE_UPDATED, view, conversation_id=view["conversation_id"])
+        for view in await current_views(tx.conn, sorted(message_ids))
     ]
 
 

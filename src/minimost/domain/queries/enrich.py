@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from minimost.db.models import Message, Pin, Reaction, StoredFile
-from minimost.domain.views import Author, file_view, user_view
+from minimost.domain.views import Author, file_view, message_select, message_view, user_view
 
 EXCERPT_CHARS = 140
 
@@ -110,3 +110,16 @@ async def _replies(conn: AsyncConnection, views: list[dict[str, Any]]) -> None:
             view["reply_to"] = quotes.get(
                 original, {"id": original, "author": None, "excerpt": "", "deleted": True}
             )
+
+
+async def current_views(conn: AsyncConnection, message_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The complete wire views of these messages as they are now, in id order (what a
+    ``message.updated`` carries). The caller has checked access."""
+    rows = (
+        await conn.execute(
+            message_select().where(Message.id.in_(list(message_ids))).order_by(Message.id)
+        )
+    ).all()
+    views = [message_view(row) for row in rows]
+    await enrich(conn, views)
+    return views

@@ -8,7 +8,7 @@ from minimost.db.engine import Database
 from minimost.db.models import Message
 from minimost.domain.access import access_conversation, access_message
 from minimost.domain.context import Actor
-from minimost.domain.queries.enrich import enrich
+from minimost.domain.queries.enrich import current_views, enrich
 from minimost.domain.views import message_select, message_view
 
 MAX_PAGE = 200
@@ -50,7 +50,4 @@ async def history(
 async def get_message(db: Database, actor: Actor, message_id: int) -> dict[str, Any]:
     async with db.read() as conn:
         await access_message(conn, actor, message_id)
-        row = (await conn.execute(message_select().where(Message.id == message_id))).one()
-        view = message_view(row)
-        await enrich(conn, [view])
-    return view
+        return (await current_views(conn, [message_id]))[0]

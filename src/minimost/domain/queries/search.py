@@ -87,10 +87,13 @@ def _filters(parsed: SearchQuery) -> list[ColumnElement[bool]]:
     if parsed.until is not None:
         found.append(Message.created_at < parsed.until)
     if "file" in parsed.has or "image" in parsed.has:
-        attached = exists().where(StoredFile.message_id == Message.id)
+        # "id IN (files)" rather than "EXISTS (file of this message)": the planner can walk
+        # the (usually few) attachments instead of testing every readable message (1M
+        # messages without files: 125 ms -> under 1 ms, bench/search.py).
+        attached = select(StoredFile.message_id).where(StoredFile.message_id.is_not(None))
         if "image" in parsed.has:
             attached = attached.where(StoredFile.is_image.is_(True))
-        found.append(attached)
+        found.append(Message.id.in_(attached))
     if "link" in parsed.has:
         found.append(
             or_(
