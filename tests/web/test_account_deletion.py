@@ -15,8 +15,8 @@ from minimost.db.models import Conversation, Message, Reaction, StoredFile
 from minimost.domain.actions import account_deletion
 from minimost.domain.actions.files import blob_store
 from tests.factories import PASSWORD
-from tests.media import png
 from tests.live import InProcessServer, LiveUsers, closed, hello, recv_until, serve_app as serve
+from tests.media import png
 from tests.web.account_helpers import audit_rows, login_status, sign_in, signed_in
 from tests.web.helpers import API, EventLog, anonymous, assert_error, bearer_client
 
