@@ -164,3 +164,18 @@ class UserFactory:
         user.conversations = {c["name"]: c["id"] for c in listing}
         self.created.append(user)
         return user
+
+
+async def give_preview(app: FastAPI, message: dict[str, Any], image: bytes, title: str) -> None:
+    """Store the link preview the background fetch would (``actions.previews.set_preview``)
+    for ``message``'s first link, with ``image`` (any image Pillow reads) as its picture."""
+    from minimost.domain.actions.previews import set_preview
+    from minimost.files.images import make_preview_image
+    from minimost.linkpreview.parse import first_link
+
+    url = first_link(message["html"])
+    card = {"url": url, "title": title, "description": None, "site_name": "example"}
+    stored = await set_preview(
+        app.state.minimost.ctx, message["id"], card, image=make_preview_image(image)
+    )
+    assert stored, message

@@ -33,7 +33,7 @@ def test_fallbacks_and_bounds() -> None:
     )
     card = preview_of("https://a.example/", "https://www.a.example/", data)
     assert card == {"url": "https://a.example/", "title": "Only a title", "description": "desc",
-                    "image_url": None, "site_name": "www.a.example"}  # fmt: skip
+                    "site_name": "www.a.example"}  # fmt: skip
 
 
 def test_charsets() -> None:
@@ -58,7 +58,8 @@ async def test_cache_and_refusals() -> None:
     previewer = service.LinkPreviewer(Settings())
     counting = _Counting()
     previewer.fetcher = counting  # type: ignore[assignment]
-    assert (await previewer.preview("https://a.example/"))["title"] == "t"  # type: ignore[index]
+    card = await previewer.preview("https://a.example/")
+    assert card is not None and card.fields["title"] == "t" and card.image is None
     await previewer.preview("https://a.example/")
     assert counting.calls == ["https://a.example/"]
     assert await previewer.preview("https://bad.example/") is None

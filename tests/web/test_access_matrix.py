@@ -30,7 +30,7 @@ from PIL import Image
 
 from minimost.app import create_app
 from tests.conftest import make_settings
-from tests.factories import TestUser, UserFactory
+from tests.factories import TestUser, UserFactory, give_preview
 from tests.media import png
 from tests.web.helpers import API, EventLog, anonymous
 from tests.web.test_errors import Operation, api_operations
@@ -97,19 +97,27 @@ async def build_world(app: FastAPI, users: UserFactory) -> World:
     dm = await carol.dm(member)
     world = World(app, admin, member, outsider, carol, former, {}, {})
     world.conversations = {"public": public, "private": private, "dm": dm}
-    public_message = await admin.post_to(public, "hello @bob and @oscar")
+    public_message = await admin.post_to(public, "hello @bob and @oscar https://public.example/")
     for subject in SECRET_SUBJECTS:
         conversation = world.conversations[subject]
         own = await member.post_to(conversation, f"{MARK} the member in {subject}")
         # oscar and alice are not members: they must not be mentioned (nor told).
         mention = await carol.post_to(
-            conversation, f"{MARK} for @bob @dave @oscar @alice @everyone in {subject}"
+            conversation,
+            f"{MARK} for @bob @dave @oscar @alice @everyone in {subject} https://{subject}.example/",
         )
         in_it = {member.id, former.id} if subject == "private" else {member.id}
         assert mention["mentions"] == sorted(in_it), mention
         world.messages[subject] = mention
         world.secret_messages |= {own["id"], mention["id"]}
     world.messages["public"] = public_message
+    # Each of those messages gets a link preview with an image of its subject's size (what
+    # GET /messages/{id}/preview-image must serve); secret cards carry the MARK.
+    for subject, message in world.messages.items():
+        title = "public card" if subject == "public" else f"{MARK} card"
+        await give_preview(app, message, png(IMAGE_SIZES[subject]), title)
+        fresh = await member.get(f"{API}/messages/{message['id']}")
+        world.messages[subject] = fresh.json()["message"]
     for subject, sender in (("public", admin), ("private", carol), ("dm", carol)):
         name = "public.png" if subject == "public" else f"{MARK}-{subject}.png"
         uploaded = await sender.upload(name, png(IMAGE_SIZES[subject]))
@@ -269,6 +277,7 @@ READS: dict[str, Read] = {
     f"{API}/files/{{file_id}}": Read("file_id", _shows_image, raw=True),
     # The world's images are small: each is its own thumbnail.
     f"{API}/files/{{file_id}}/thumbnail": Read("file_id", _shows_image, raw=True),
+    f"{API}/messages/{{message_id}}/preview-image": Read("message_id", _shows_image, raw=True),
     f"{API}/users/{{user_id}}/avatar": Read(anyone=True),
     f"{API}/conversations/{{conversation_id}}/pins": Read("conversation_id", _shows_pins),
 }

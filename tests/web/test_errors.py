@@ -95,6 +95,8 @@ CONTRACTS: dict[tuple[str, str], Contract] = {
     ("PUT", f"{API}/conversations/{{conversation_id}}/members/{{user_id}}"): Contract(ok=204),
     ("DELETE", f"{API}/conversations/{{conversation_id}}/members/{{user_id}}"): Contract(ok=204),
     ("GET", f"{API}/messages/{{message_id}}"): Contract(),
+    # The walk's messages have no link preview, so no image: 404 (the 200: tests/linkpreview).
+    ("GET", f"{API}/messages/{{message_id}}/preview-image"): Contract(ok=404),
     ("PATCH", f"{API}/messages/{{message_id}}"): Contract(body=lambda: {"text": "edited"}),
     ("DELETE", f"{API}/messages/{{message_id}}"): Contract(ok=204),
     ("PUT", f"{API}/messages/{{message_id}}/reactions/{{emoji}}"): Contract(),

@@ -171,7 +171,8 @@ def _referenced_blobs(db: Path) -> set[str]:
     try:
         rows = conn.execute(
             "SELECT sha256 FROM files UNION SELECT thumbnail_sha256 FROM files "
-            "UNION SELECT avatar_sha256 FROM users"
+            "UNION SELECT avatar_sha256 FROM users "
+            "UNION SELECT preview_image_sha256 FROM messages"
         ).fetchall()
     finally:
         conn.close()

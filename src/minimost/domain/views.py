@@ -43,6 +43,26 @@ def user_view(
     }
 
 
+def preview_image_url(message_id: int, image_sha256: str | None) -> str | None:
+    """Our copy of a link preview's image, versioned by content like avatars."""
+    if not image_sha256:
+        return None
+    return f"/api/v1/messages/{message_id}/preview-image?v={image_sha256[:16]}"
+
+
+def preview_view(message_id: int, stored: str) -> dict[str, Any]:
+    """``messages.preview`` (JSON, see ``actions.previews``) as the wire shows it: the
+    blob digest stays home, ``image_url`` points at the route that serves it."""
+    data = orjson.loads(stored)
+    return {
+        "url": data.get("url"),
+        "title": data.get("title"),
+        "description": data.get("description"),
+        "image_url": preview_image_url(message_id, data.get("image_sha256")),
+        "site_name": data.get("site_name"),
+    }
+
+
 def file_view(row: Any) -> dict[str, Any]:
     """An attachment as the wire shows it (``files`` rows, see ``models.file``)."""
     view: dict[str, Any] = {
@@ -151,7 +171,9 @@ def message_view(row: Row[Any]) -> dict[str, Any]:
         mentions=orjson.loads(row.mention_ids) if row.mention_ids != "[]" else [],
         mention_all=row.mention_all,
         reply_to_id=row.reply_to_id,
-        preview=orjson.loads(row.preview) if row.preview and row.deleted_at is None else None,
+        preview=(
+            preview_view(row.id, row.preview) if row.preview and row.deleted_at is None else None
+        ),
     )
 
 

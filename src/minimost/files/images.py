@@ -17,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # 50 megapixels: any camera photo, far below what would exhaust memory (≈ 200 MB RGBA).
 MAX_PIXELS = 50_000_000
 THUMB_SIZE = 360
+PREVIEW_SIZE = 400  # a link preview's image (``make_preview_image``)
 AVATAR_SIZE = 256
 # Formats we show inline (and so serve with an image type): what every browser decodes.
 INLINE = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
@@ -91,9 +92,9 @@ def _encode(image: Image.Image, fmt: str, **extra: object) -> bytes:
     return out.getvalue()
 
 
-def _thumbnail(image: Image.Image) -> bytes:
+def _thumbnail(image: Image.Image, size: int = THUMB_SIZE) -> bytes:
     thumb = image.copy()
-    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)
+    thumb.thumbnail((size, size), Image.Resampling.LANCZOS)
     if thumb.mode not in ("RGB", "RGBA"):
         thumb = thumb.convert(
             "RGBA" if "A" in thumb.getbands() or "transparency" in thumb.info else "RGB"
@@ -131,6 +132,21 @@ def make_avatar(path: Path) -> bytes:
         square = ImageOps.fit(frame, (AVATAR_SIZE, AVATAR_SIZE), Image.Resampling.LANCZOS)
         return _encode(square, "WEBP")
     except (OSError, ValueError) as exc:
+        raise NotAnImage(str(exc)) from exc
+    finally:
+        image.close()
+
+
+def make_preview_image(data: bytes) -> bytes:
+    """A link preview's image (fetched from a remote page, so untrusted): verified with the
+    same bounds as uploads, first frame only, at most ``PREVIEW_SIZE`` px, re-encoded as WebP
+    without metadata (always re-encoded, even when small). Raises NotAnImage."""
+    image = _open(io.BytesIO(data))
+    try:
+        if _animated(image):
+            image.seek(0)
+        return _thumbnail(ImageOps.exif_transpose(image), PREVIEW_SIZE)
+    except (OSError, ValueError) as exc:  # a decoder error surfacing late
         raise NotAnImage(str(exc)) from exc
     finally:
         image.close()

@@ -11,8 +11,10 @@ SNI and certificate verification still use the host name. HTTP/1.1 is spoken wit
 custom network backend to do the same.
 
 Every redirect (at most ``max_redirects``) goes through the same checks again. The whole
-fetch is capped in time and in bytes read; only ``text/html`` (and XHTML) is accepted, with
-no content encoding; only the ports in ``Policy.ports`` (80 and 443) may be contacted.
+fetch is capped in time and in bytes read; only the content types the caller ``Want``s are
+accepted (``HTML``: ``text/html`` and XHTML, truncated at ``max_bytes``; ``IMAGE``: PNG, JPEG,
+GIF and WebP, refused past ``max_image_bytes``), with no content encoding; only the ports in
+``Policy.ports`` (80 and 443) may be contacted.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .addresses import Address, refusal
 
 USER_AGENT = "MiniMost-LinkPreview/1.0 (+https://github.com/SamuelDonovan/minimost)"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -51,10 +54,29 @@ class Policy:
     ports: frozenset[int] = frozenset({80, 443})
     max_redirects: int = 3
     max_bytes: int = 512 * 1024
+    # A preview's og:image: the original is re-encoded to a small thumbnail, so anything
+    # bigger than a generous photo is not worth the bandwidth.
+    max_image_bytes: int = 2 * 1024 * 1024
     timeout: float = 5.0
     # Test-only override hook: lets the tests fetch from a server on 127.0.0.1. No setting
     # maps to it, so a deployment cannot turn it on.
     unsafe_allow_loopback: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Want:
+    """What one fetch accepts, and what happens past its byte cap."""
+
+    types: frozenset[str]
+    accept: str  # the Accept header
+    image: bool  # cap: Policy.max_image_bytes, refused when over; else max_bytes, truncated
+
+    def cap(self, policy: Policy) -> int:
+        return policy.max_image_bytes if self.image else policy.max_bytes
+
+
+HTML = Want(HTML_TYPES, "text/html,application/xhtml+xml;q=0.9", image=False)
+IMAGE = Want(IMAGE_TYPES, "image/webp,image/png,image/jpeg,image/gif;q=0.9", image=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,18 +115,24 @@ class GuardedFetcher:
             return None
         return refusal(address, allow_private=self.policy.allow_private)
 
-    async def fetch(self, url: str) -> Page:
-        """GET ``url`` (following safe redirects); raise ``Refused`` on any violation."""
+    async def fetch(self, url: str, want: Want = HTML, *, budget: float | None = None) -> Page:
+        """GET ``url`` (following safe redirects); raise ``Refused`` on any violation.
+
+        ``budget`` (seconds, at most ``policy.timeout``) lets a caller spend what is left of
+        the time shared by several fetches (a page, then its image)."""
+        limit = self.policy.timeout if budget is None else min(budget, self.policy.timeout)
+        if limit <= 0:
+            raise Refused("no time left")
         try:
-            async with asyncio.timeout(self.policy.timeout):
+            async with asyncio.timeout(limit):
                 for _ in range(self.policy.max_redirects + 1):
-                    page_or_next = await self._fetch_once(url)
+                    page_or_next = await self._fetch_once(url, want)
                     if isinstance(page_or_next, Page):
                         return page_or_next
                     url = page_or_next
                 raise Refused("too many redirects")
         except TimeoutError:
-            raise Refused(f"timed out after {self.policy.timeout}s") from None
+            raise Refused(f"timed out after {limit:g}s") from None
         except (OSError, ssl.SSLError, h11.ProtocolError, UnicodeError) as exc:
             raise Refused(f"{type(exc).__name__}: {exc}") from None
 
@@ -159,7 +187,7 @@ class GuardedFetcher:
                 last = exc
         raise Refused(f"could not connect to {host}: {last}")
 
-    async def _fetch_once(self, url: str) -> Page | str:
+    async def _fetch_once(self, url: str, want: Want) -> Page | str:
         """The page, or the next URL to follow."""
         scheme, host, port, target = self._target(url)
         default_port = 443 if scheme == "https" else 80
@@ -175,14 +203,14 @@ class GuardedFetcher:
                 headers=[
                     ("Host", host_header),
                     ("User-Agent", USER_AGENT),
-                    ("Accept", "text/html,application/xhtml+xml;q=0.9"),
+                    ("Accept", want.accept),
                     ("Accept-Encoding", "identity"),
                     ("Connection", "close"),
                 ],
             )
             writer.write(conn.send(request) + conn.send(h11.EndOfMessage()))
             await writer.drain()
-            return await self._read(conn, reader, url)
+            return await self._read(conn, reader, url, want)
         finally:
             writer.close()
             with contextlib.suppress(OSError, ssl.SSLError):
@@ -196,7 +224,7 @@ class GuardedFetcher:
             conn.receive_data(await reader.read(65536))
 
     async def _read(
-        self, conn: h11.Connection, reader: asyncio.StreamReader, url: str
+        self, conn: h11.Connection, reader: asyncio.StreamReader, url: str, want: Want
     ) -> Page | str:
         response = await self._next_event(conn, reader)
         while isinstance(response, h11.InformationalResponse):
@@ -216,8 +244,9 @@ class GuardedFetcher:
             raise Refused(f"status {response.status_code}")
         mime, _, params = headers.get("content-type", "").partition(";")
         mime = mime.strip().lower()
-        if mime not in HTML_TYPES:
-            raise Refused(f"content type {mime or 'missing'!r} is not HTML")
+        if mime not in want.types:
+            kind = "an image we show" if want.image else "HTML"
+            raise Refused(f"content type {mime or 'missing'!r} is not {kind}")
         if headers.get("content-encoding", "identity").strip().lower() != "identity":
             raise Refused("compressed body")
         charset = None
@@ -225,14 +254,22 @@ class GuardedFetcher:
             key, _, value = param.partition("=")
             if key.strip().lower() == "charset" and value.strip():
                 charset = value.strip().strip("\"'")
+        cap = want.cap(self.policy)
+        declared = headers.get("content-length", "").strip()
+        if want.image and declared.isdigit() and int(declared) > cap:
+            raise Refused(f"image of {declared} bytes is over the {cap} byte cap")
         body = bytearray()
         truncated = False
         while True:
             event = await self._next_event(conn, reader)
             if isinstance(event, h11.Data):
                 body += event.data
-                if len(body) >= self.policy.max_bytes:
-                    del body[self.policy.max_bytes :]
+                if want.image:
+                    if len(body) > cap:  # half an image is no image: refuse, never truncate
+                        raise Refused(f"image over the {cap} byte cap")
+                    continue
+                if len(body) >= cap:
+                    del body[cap:]
                     truncated = True
                     break
                 if b"</head>" in body[-len(event.data) - 7 :].lower():

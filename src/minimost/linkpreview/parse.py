@@ -1,7 +1,7 @@
 """A page's preview metadata from its HTML head, and the first link of a rendered message.
 
 Open Graph first (``og:title``, ``og:description``, ``og:site_name``, ``og:image``), then
-``<title>`` and ``<meta name="description">``. The values are plain text: the front end
+Twitter cards, ``<title>`` and ``<meta name="description">``. The values are plain text: the front end
 shows them with ``textContent``, so nothing here needs to be HTML-safe, only bounded.
 """
 
@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass
 from html import unescape
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 400
 MAX_SITE = 80
+MAX_IMAGE_URL = 2048
 
 # The sanitized html of a message: links are ``<a href="...">`` with the URL escaped.
 # Links in code are not links (markdown-it does not linkify inside code).
@@ -94,7 +95,7 @@ class Metadata:
     title: str | None
     description: str | None
     site_name: str | None
-    image: str | None  # absolute URL as the page states it (never shown to browsers as is)
+    image: str | None  # as the page states it, maybe relative (see ``image_url``)
 
 
 def metadata(html: str) -> Metadata:
@@ -112,8 +113,32 @@ def metadata(html: str) -> Metadata:
             MAX_DESCRIPTION,
         ),
         site_name=_clean(meta.get("og:site_name"), MAX_SITE),
-        image=meta.get("og:image") or None,
+        image=(
+            meta.get("og:image")
+            or meta.get("og:image:url")
+            or meta.get("twitter:image")
+            or meta.get("twitter:image:src")
+            or None
+        ),
     )
+
+
+def image_url(final_url: str, image: str | None) -> str | None:
+    """The page's image as an absolute http(s) URL (relative ones resolved against the page
+    after redirects), or None. Fetched by the server only, never shown to browsers."""
+    if not image:
+        return None
+    image = image.strip()
+    if not image or len(image) > MAX_IMAGE_URL:
+        return None
+    try:
+        absolute = urljoin(final_url, image)
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return absolute
 
 
 def preview_of(url: str, final_url: str, data: Metadata) -> dict[str, str | None] | None:
@@ -124,8 +149,7 @@ def preview_of(url: str, final_url: str, data: Metadata) -> dict[str, str | None
         "url": url,
         "title": data.title,
         "description": data.description,
-        # Not shown: the CSP keeps the browser on our own origin, and no file store is
-        # used for previews yet (see docs/link-previews.md).
-        "image_url": None,
+        # No image here: the service fetches it through the guard and stores a thumbnail;
+        # the wire's ``image_url`` points at our copy (``views.preview_view``).
         "site_name": data.site_name or urlsplit(final_url).hostname,
     }

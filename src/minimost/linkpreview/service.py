@@ -7,6 +7,13 @@ through ``actions.previews.set_preview`` (which emits ``message.updated``). Noth
 delays or fails the send: every problem is logged at debug level and the message simply
 gets no preview.
 
+The page's image (``og:image``/``twitter:image``) is fetched the same guarded way, in what
+is left of the same time budget, accepting only PNG/JPEG/GIF/WebP up to
+``Policy.max_image_bytes``; Pillow verifies it and makes a small WebP without metadata
+(``files.images.make_preview_image``), which ``set_preview`` stores in the blob store. The
+browser only ever loads that copy, from us. An image that fails in any way just leaves the
+card without one.
+
 Bounds: at most ``PER_USER`` previews per user per ``WINDOW_S`` (an internal limit, not one
 of the spec's ``rate_limits`` names), at most ``CONCURRENCY`` fetches at once per process,
 and a small cache so a link pasted in several channels is fetched once.
@@ -19,6 +26,7 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from limits import RateLimitItemPerSecond
@@ -26,9 +34,10 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from minimost.config import Settings
+from minimost.files.images import NotAnImage, make_preview_image
 
-from .fetch import GuardedFetcher, Policy, Refused
-from .parse import decode, first_link, metadata, preview_of
+from .fetch import IMAGE, GuardedFetcher, Policy, Refused
+from .parse import decode, first_link, image_url, metadata, preview_of
 
 if TYPE_CHECKING:
     from minimost.domain.context import Actor, Ctx
@@ -44,6 +53,14 @@ CACHE_TTL_S = 600.0
 Preview = dict[str, str | None]
 
 
+@dataclass(frozen=True, slots=True)
+class Card:
+    """A preview ready to store: its text fields, and our WebP of the page's image."""
+
+    fields: Preview  # url, title, description, site_name
+    image: bytes | None = None
+
+
 class LinkPreviewer:
     def __init__(self, settings: Settings, fetcher: GuardedFetcher | None = None) -> None:
         self.enabled = settings.link_previews
@@ -55,7 +72,7 @@ class LinkPreviewer:
         self._limit = RateLimitItemPerSecond(PER_USER, WINDOW_S)
         self._slots = asyncio.Semaphore(CONCURRENCY)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._cache: OrderedDict[str, tuple[float, Preview | None]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[float, Card | None]] = OrderedDict()
 
     def message_sent(self, ctx: Ctx, actor: Actor, message: dict[str, Any]) -> None:
         """Schedule the preview of a just-committed message (returns at once)."""
@@ -90,13 +107,13 @@ class LinkPreviewer:
             if not await self._limiter.hit(self._limit, "link_preview", str(user_id)):
                 log.debug("link preview skipped: user %s over the limit", user_id)
                 return
-            preview = await self.preview(url)
-            if preview is not None:
-                await set_preview(ctx, message_id, preview)
+            card = await self.preview(url)
+            if card is not None:
+                await set_preview(ctx, message_id, card.fields, image=card.image)
         except Exception:
             log.exception("link preview for message %s failed", message_id)
 
-    async def preview(self, url: str) -> Preview | None:
+    async def preview(self, url: str) -> Card | None:
         """The preview of ``url`` (cached), or None when it cannot or should not have one."""
         now = time.monotonic()
         hit = self._cache.get(url)
@@ -104,15 +121,35 @@ class LinkPreviewer:
             self._cache.move_to_end(url)
             return hit[1]
         async with self._slots:
+            started = time.monotonic()
             try:
                 page = await self.fetcher.fetch(url)
             except Refused as exc:
                 log.debug("no link preview for %s: %s", url, exc)
                 result = None
             else:
-                text = decode(page.body, page.charset)
-                result = preview_of(url, page.url, metadata(text))
+                data = metadata(decode(page.body, page.charset))
+                fields = preview_of(url, page.url, data)
+                result = None
+                if fields is not None:
+                    image = await self._image(image_url(page.url, data.image), started)
+                    result = Card(fields, image)
         self._cache[url] = (time.monotonic(), result)
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
         return result
+
+    async def _image(self, url: str | None, started: float) -> bytes | None:
+        """Our thumbnail of the page's image, or None (never an error: the card stays)."""
+        if url is None:
+            return None
+        # One time budget for the page and its image together.
+        time_left = self.fetcher.policy.timeout - (time.monotonic() - started)
+        try:
+            found = await self.fetcher.fetch(url, IMAGE, budget=time_left)
+            return await asyncio.to_thread(make_preview_image, found.body)
+        except (Refused, NotAnImage) as exc:
+            log.debug("no preview image from %s: %s", url, exc)
+        except Exception:  # a Pillow surprise must not cost the card its text
+            log.exception("preview image from %s failed", url)
+        return None

@@ -44,9 +44,12 @@ class Message(Base):
     # No foreign key: a reply keeps pointing at an original that retention later removes
     # (it then shows as "message deleted").
     reply_to_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    # Link preview as JSON ({url, title, description, image_url, site_name}); filled in the
+    # Link preview as JSON ({url, title, description, site_name, image_sha256}); filled in the
     # background after the send commits.
     preview: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The preview's image in the blob store (also in the JSON): a column, indexed, so
+    # ``actions.files.delete_if_unreferenced`` can tell the blob is still in use.
+    preview_image_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -200,7 +200,7 @@ async def purge_messages(ctx: Ctx, user_id: int, chunk: int = PURGE_CHUNK) -> in
         async with ctx.db.write() as tx:
             rows = (
                 await tx.conn.execute(
-                    select(Message.id, Message.conversation_id)
+                    select(Message.id, Message.conversation_id, Message.preview_image_sha256)
                     .where(Message.author_id == user_id)
                     .order_by(Message.id)
                     .limit(chunk)
@@ -210,6 +210,7 @@ async def purge_messages(ctx: Ctx, user_id: int, chunk: int = PURGE_CHUNK) -> in
                 break
             ids = [r.id for r in rows]
             blobs = await detach_files(tx, ids)
+            blobs |= {r.preview_image_sha256 for r in rows if r.preview_image_sha256}
             # Mentions, reactions and pins of these messages go with them (ON DELETE CASCADE).
             await tx.conn.execute(delete(Message).where(Message.id.in_(ids)))
             await publish_many_on_commit(

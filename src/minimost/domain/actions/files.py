@@ -2,7 +2,8 @@
 blobs nobody uses any more.
 
 The bytes live in the content-addressed ``files.store``; a blob is in use while any
-``files.sha256``, ``files.thumbnail_sha256`` or ``users.avatar_sha256`` names it. Putting a
+``files.sha256``, ``files.thumbnail_sha256``, ``users.avatar_sha256`` or
+``messages.preview_image_sha256`` (a link preview's image, ``actions.previews``) names it. Putting a
 blob in place (with its row) and deleting an unused one both happen under one lock (SQLite:
 the single writer; PostgreSQL: an advisory lock), so an upload of the same bytes racing a
 deletion can never leave a row without its blob.
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, text, union
 
 from minimost.db.engine import Tx
-from minimost.db.models import StoredFile, User
+from minimost.db.models import Message, StoredFile, User
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.views import file_view
 from minimost.files.images import NotAnImage, Processed, process_upload
@@ -170,6 +171,7 @@ async def delete_if_unreferenced(ctx: Ctx, shas: str | Iterable[str]) -> int:
             select(StoredFile.sha256.label("sha")).where(StoredFile.sha256.in_(wanted)),
             select(StoredFile.thumbnail_sha256).where(StoredFile.thumbnail_sha256.in_(wanted)),
             select(User.avatar_sha256).where(User.avatar_sha256.in_(wanted)),
+            select(Message.preview_image_sha256).where(Message.preview_image_sha256.in_(wanted)),
         )
         used = set((await tx.conn.execute(used_query)).scalars())
         for sha in wanted:

@@ -380,8 +380,13 @@ async def edit_message(ctx: Ctx, actor: Actor, message_id: int, text: str) -> di
         old_html = await tx.conn.scalar(select(Message.body_html).where(Message.id == message_id))
         relinked = first_link(old_html or "") != link
         values: dict[str, Any] = {"body_md": text, "body_html": html, "edited_at": now}
+        old_image = None
         if relinked:
             values["preview"] = None  # it described the old link; a new one may follow
+            values["preview_image_sha256"] = None
+            old_image = await tx.conn.scalar(
+                select(Message.preview_image_sha256).where(Message.id == message_id)
+            )
         await tx.conn.execute(update(Message).where(Message.id == message_id).values(**values))
         view = (await current_views(tx.conn, [message_id]))[0]
         await publish_on_commit(
@@ -390,6 +395,8 @@ async def edit_message(ctx: Ctx, actor: Actor, message_id: int, text: str) -> di
             Event(EventType.MESSAGE_UPDATED, view, conversation_id=row.conversation_id),
             now,
         )
+    if old_image is not None:
+        await delete_if_unreferenced(ctx, old_image)
     if relinked:
         ctx.previews.message_sent(ctx, actor, view)
     return view
@@ -404,16 +411,23 @@ async def delete_message(ctx: Ctx, actor: Actor, message_id: int) -> None:
             raise NotFound("message not found")
         if row.author_id != actor.id and not actor.is_admin:
             raise Forbidden("you can only delete your own messages")
+        preview_image = await tx.conn.scalar(
+            select(Message.preview_image_sha256).where(Message.id == message_id)
+        )
         await tx.conn.execute(
             update(Message)
             .where(Message.id == message_id)
-            .values(body_md="", body_html="", deleted_at=now)
+            .values(
+                body_md="", body_html="", deleted_at=now, preview=None, preview_image_sha256=None
+            )
         )
         # A tombstone keeps neither a pin nor reactions (clients drop both on the event).
         await tx.conn.execute(delete(Pin).where(Pin.message_id == message_id))
         await tx.conn.execute(delete(Reaction).where(Reaction.message_id == message_id))
         # Attachments go with the text: rows now, unused blobs once this has committed.
         blobs = await detach_files(tx, [message_id])
+        if preview_image is not None:  # and so does the link preview's image
+            blobs.add(preview_image)
         await publish_on_commit(
             tx,
             ctx.publisher,

@@ -132,7 +132,12 @@ async def delete_messages(
             await tx.conn.execute(
                 delete(Message)
                 .where(Message.id.in_(ids))
-                .returning(Message.id, Message.conversation_id, Message.author_id)
+                .returning(
+                    Message.id,
+                    Message.conversation_id,
+                    Message.author_id,
+                    Message.preview_image_sha256,
+                )
             )
         ).all()
         gone = sorted(gone, key=lambda row: row.id)
@@ -152,6 +157,7 @@ async def delete_messages(
             )
     report.held(time.perf_counter() - started)
     await _reap(ctx, reap, (s for row in shas for s in row), report)
+    await _reap(ctx, reap, (row.preview_image_sha256 for row in gone), report)  # previews
     return [(row.id, row.author_id) for row in gone]
 
 
