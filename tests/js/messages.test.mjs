@@ -75,6 +75,22 @@ test("edits move forward only; deletion is final", () => {
   assert.equal(markDeleted(c, 1), c);
 });
 
+test("a live update that is not an edit (a link preview) replaces the shown copy", () => {
+  const sent = msg(1, { preview: null });
+  const card = { url: "https://example.com/", title: "Example", description: null, image_url: null, site_name: null };
+  let c = loaded([sent]);
+  c = applyFrame(c, { id: 7, type: "message.updated", conversation: 5, data: msg(1, { preview: card }) });
+  assert.deepEqual(c.items[0].preview, card);
+  // A fetched page is no event: a copy of the same edit does not replace what is shown.
+  c = upsertMessage(c, msg(1, { preview: null }));
+  assert.deepEqual(c.items[0].preview, card);
+  // A live copy of an older edit never regresses the text either.
+  const edited = msg(1, { text: "edited", edited_at: "2025-01-01T13:00:00Z", preview: card });
+  c = applyFrame(c, { id: 8, type: "message.updated", conversation: 5, data: edited });
+  c = applyFrame(c, { id: 9, type: "message.updated", conversation: 5, data: msg(1, { preview: card }) });
+  assert.equal(c.items[0].text, "edited");
+});
+
 test("message.deleted frames make a tombstone; unknown ids are ignored", () => {
   let c = loaded([msg(1), msg(2)]);
   c = applyFrame(c, { id: 9, type: "message.deleted", conversation: 5, data: { id: 2, conversation_id: 5 } });

@@ -11,7 +11,12 @@ import { mergeAuthor } from "../profile/data.js";
 export const GROUP_WINDOW_MS = 5 * 60 * 1000;
 
 export function emptyConversation() {
-  return { items: [], hasMore: true, loaded: false, loading: false, loadingOlder: false, error: null, buffer: [] };
+  return {
+    items: [], hasMore: true, loaded: false, loading: false, loadingOlder: false, error: null, buffer: [],
+    // Window mode (see "window mode" below): `hasNewer` is true while the list is detached
+    // from the present; `held` keeps the frames about messages beyond the window.
+    hasNewer: false, loadingNewer: false, held: [], heldLost: false, newestKnown: null, recording: null, epoch: 0,
+  };
 }
 
 /** Stable key for rendering: the client_id survives the pending → confirmed swap. */
@@ -21,12 +26,18 @@ export function messageKey(m) {
 
 const stamp = (iso) => (iso ? Date.parse(iso) || 0 : 0);
 
-/** Should `incoming` replace `existing` (same message id)? Deletion is final; edits move forward. */
-export function supersedes(incoming, existing) {
+/**
+ * Should `incoming` replace `existing` (same message id)? Deletion is final; edits move
+ * forward. A `live` copy (a socket event: they arrive in order) also replaces one of the
+ * same edit, because not every update is an edit: a link preview or a removed attachment
+ * changes the message and leaves `edited_at` alone.
+ */
+export function supersedes(incoming, existing, live = false) {
   if (existing.pending) return true;
   if (existing.deleted_at) return false;
   if (incoming.deleted_at) return true;
-  return stamp(incoming.edited_at) > stamp(existing.edited_at);
+  const [inc, cur] = [stamp(incoming.edited_at), stamp(existing.edited_at)];
+  return live ? inc >= cur : inc > cur;
 }
 
 function oldestConfirmedId(items) {
@@ -39,7 +50,7 @@ function oldestConfirmedId(items) {
  * older than the oldest loaded one is ignored while more history exists, so the list
  * never shows an island above a gap; the page fetch brings its current state later.
  */
-export function upsertMessage(conv, message, { window = false } = {}) {
+export function upsertMessage(conv, message, { window = false, extend = false } = {}) {
   let items = conv.items;
   if (message.client_id) {
     const p = items.findIndex((m) => m.pending && m.client_id === message.client_id);
@@ -53,7 +64,7 @@ export function upsertMessage(conv, message, { window = false } = {}) {
     }
   }
   if (at !== -1) {
-    if (!supersedes(message, items[at])) return items === conv.items ? conv : { ...conv, items };
+    if (!supersedes(message, items[at], window)) return items === conv.items ? conv : { ...conv, items };
     const next = items.slice();
     next[at] = message;
     return { ...conv, items: next };
@@ -61,6 +72,12 @@ export function upsertMessage(conv, message, { window = false } = {}) {
   if (window && items === conv.items && conv.hasMore) {
     const oldest = oldestConfirmedId(items);
     if (oldest === null ? conv.loaded : message.id < oldest) return conv;
+  }
+  // Detached from the present: nothing goes in below the window (no island after a gap);
+  // forward paging or "Jump to present" brings it.
+  if (conv.hasNewer && !extend) {
+    const newest = newestConfirmedId(items);
+    if (newest !== null && message.id > newest) return items === conv.items ? conv : { ...conv, items };
   }
   let pos = items.length;
   while (pos > 0 && (items[pos - 1].pending || items[pos - 1].id > message.id)) pos--;
@@ -95,9 +112,22 @@ export function patchOnFrame(type, patch) {
   framePatches[type] = patch;
 }
 
-/** Apply one socket event frame to a conversation (buffered while its first page loads). */
+/**
+ * Apply one socket event frame to a conversation (buffered while its first page loads;
+ * also recorded while a window is being fetched, to be replayed onto it).
+ */
 export function applyFrame(conv, frame) {
+  if (conv.recording) conv = { ...conv, recording: conv.recording.concat([frame]) };
   if (!conv.loaded) return { ...conv, buffer: conv.buffer.concat([frame]) };
+  return applyLoaded(conv, frame);
+}
+
+function applyLoaded(conv, frame) {
+  if (conv.hasNewer) {
+    const id = frameMessageId(frame);
+    const newest = newestConfirmedId(conv.items);
+    if (id !== null && newest !== null && id > newest) return hold(conv, frame);
+  }
   switch (frame.type) {
     case "message.created":
     case "message.updated":
@@ -111,14 +141,18 @@ export function applyFrame(conv, frame) {
   }
 }
 
-/** Merge a fetched page. The newest page marks the conversation loaded and replays the buffer. */
-export function mergePage(conv, messages, hasMore, { older = false } = {}) {
+/**
+ * Merge a fetched page. The newest page marks the conversation loaded and replays the
+ * buffer; a `newer` page (window mode) extends the window forward.
+ */
+export function mergePage(conv, messages, hasMore, { older = false, newer = false } = {}) {
+  if (newer) return mergeNewer(conv, messages, hasMore);
   let next = conv;
   for (const m of messages) next = upsertMessage(next, m);
   if (older) return { ...next, hasMore: Boolean(hasMore), loadingOlder: false };
   const buffer = next.buffer;
   next = { ...next, hasMore: Boolean(hasMore), loaded: true, loading: false, error: null, buffer: [] };
-  for (const frame of buffer) next = applyFrame(next, frame);
+  for (const frame of buffer) next = applyLoaded(next, frame);
   return next;
 }
 
@@ -129,7 +163,100 @@ export function needsLoad(conv) {
 
 /** Keep only the unsent messages: used before refetching after a resync. */
 export function resetConversation(conv) {
-  return { ...emptyConversation(), items: conv ? conv.items.filter((m) => m.pending) : [] };
+  return { ...emptyConversation(), items: conv ? conv.items.filter((m) => m.pending) : [], epoch: conv ? (conv.epoch ?? 0) + 1 : 0 };
+}
+
+// ---- window mode ------------------------------------------------------------
+//
+// To show a message far back, the loaded list is replaced by a window around it
+// (`replaceWithWindow`). Until a page forward says nothing newer exists, the
+// conversation is detached (`hasNewer`): live frames about messages beyond the window
+// are held, not shown (a `message.created` there means "newer messages exist"), and are
+// replayed as the window grows forward (`mergeNewer`), so nothing is lost or shown twice
+// (every frame applies idempotently). Older pages load as usual. `epoch` changes when
+// the list is replaced, so a page fetched for the previous list is dropped.
+
+export const HELD_MAX = 500;
+
+/** The newest confirmed message id in `items`, or null. */
+export function newestConfirmedId(items) {
+  for (let i = items.length - 1; i >= 0; i--) if (!items[i].pending) return items[i].id;
+  return null;
+}
+
+/** Is the conversation showing a window detached from the present? */
+export const isDetached = (conv) => Boolean(conv && conv.hasNewer);
+
+/** The message a frame is about: `data.id` for message.*, `data.message_id` for patches. */
+export function frameMessageId(frame) {
+  const data = frame && frame.data;
+  if (!data) return null;
+  const id = frame.type && frame.type.startsWith("message.") && data.id !== undefined ? data.id : data.message_id;
+  return typeof id === "number" ? id : null;
+}
+
+/** Keep a frame about a message beyond the window (bounded; the oldest go first). */
+function hold(conv, frame) {
+  const id = frameMessageId(frame);
+  let held = conv.held.concat([frame]);
+  let heldLost = conv.heldLost;
+  if (held.length > HELD_MAX) {
+    held = held.slice(held.length - HELD_MAX);
+    heldLost = true;
+  }
+  const newestKnown = frame.type === "message.created" && (conv.newestKnown === null || id > conv.newestKnown) ? id : conv.newestKnown;
+  return { ...conv, held, heldLost, newestKnown };
+}
+
+/** How many new messages arrived after the window (distinct `message.created` held). */
+export function newerCount(conv) {
+  if (!conv || !conv.hasNewer) return 0;
+  return new Set(conv.held.filter((f) => f.type === "message.created").map(frameMessageId)).size;
+}
+
+/** Start recording frames (a window is being fetched: they are replayed onto it). */
+export function startRecording(conv) {
+  return conv.recording ? conv : { ...conv, recording: [] };
+}
+
+export function stopRecording(conv) {
+  return conv.recording ? { ...conv, recording: null } : conv;
+}
+
+/**
+ * Replace the loaded list with `messages` (a window, or the newest page when `hasNewer`
+ * is false), keep unsent messages, and replay the frames recorded while it was fetched.
+ */
+export function replaceWithWindow(conv, messages, { hasMore, hasNewer }) {
+  const recorded = conv.recording || [];
+  const byId = new Map();
+  for (const m of messages) if (!byId.has(m.id) || supersedes(m, byId.get(m.id))) byId.set(m.id, m);
+  const confirmed = [...byId.values()].sort((a, b) => a.id - b.id);
+  let next = {
+    ...emptyConversation(),
+    items: confirmed.concat(conv.items.filter((m) => m.pending)),
+    hasMore: Boolean(hasMore),
+    hasNewer: Boolean(hasNewer) && confirmed.length > 0,
+    loaded: true,
+    epoch: (conv.epoch ?? 0) + 1,
+  };
+  for (const frame of recorded) next = applyLoaded(next, frame);
+  return next;
+}
+
+/** Extend a window forward with a page of newer messages; reattach when it is the last. */
+export function mergeNewer(conv, messages, hasMore) {
+  let next = conv;
+  for (const m of messages) next = upsertMessage(next, m, { extend: true });
+  const newest = newestConfirmedId(next.items);
+  // Held frames were dropped (too many): a message we know of but did not fetch yet keeps
+  // us detached, so the next page brings it.
+  const missing = next.heldLost && next.newestKnown !== null && (newest === null || next.newestKnown > newest);
+  const hasNewer = Boolean(hasMore) || missing;
+  const held = next.held;
+  next = { ...next, loadingNewer: false, hasNewer, held: [], heldLost: hasNewer ? next.heldLost : false, newestKnown: hasNewer ? next.newestKnown : null };
+  for (const frame of held) next = applyLoaded(next, frame);
+  return next;
 }
 
 export function addPending(conv, message) {
@@ -207,6 +334,9 @@ function withUpdatedUser(state, user) {
 
 const initial = { byConv: {}, editing: null };
 
+/** A page (or error) for a list that has been replaced since it was asked for. */
+const stale = (conv, action) => action.epoch !== undefined && action.epoch !== (conv.epoch ?? 0);
+
 function withConv(state, convId, fn, create = false) {
   const conv = state.byConv[convId] ?? (create ? emptyConversation() : null);
   if (!conv) return state;
@@ -220,11 +350,21 @@ export function reduce(state = initial, action) {
     case "messages/loading":
       return withConv(state, action.convId, (c) => ({ ...(action.reset ? resetConversation(c) : c), loading: true, error: null }), true);
     case "messages/page":
-      return withConv(state, action.convId, (c) => mergePage(c, action.messages, action.hasMore, { older: action.older }), true);
+      return withConv(state, action.convId, (c) => (stale(c, action) ? c
+        : mergePage(c, action.messages, action.hasMore, { older: action.older, newer: action.newer })), true);
     case "messages/olderLoading":
       return withConv(state, action.convId, (c) => (c.loadingOlder === action.value ? c : { ...c, loadingOlder: action.value }));
+    case "messages/newerLoading":
+      return withConv(state, action.convId, (c) => (c.loadingNewer === action.value ? c : { ...c, loadingNewer: action.value }));
+    case "messages/record": // a window is being fetched
+      return withConv(state, action.convId, startRecording, true);
+    case "messages/unrecord":
+      return withConv(state, action.convId, stopRecording);
+    case "messages/window": // { convId, messages, hasMore, hasNewer }
+      return withConv(state, action.convId, (c) => replaceWithWindow(c, action.messages, action), true);
     case "messages/error":
-      return withConv(state, action.convId, (c) => ({ ...c, error: action.error, loading: false, loadingOlder: false }));
+      if (action.epoch !== undefined && state.byConv[action.convId] && stale(state.byConv[action.convId], action)) return state;
+      return withConv(state, action.convId, (c) => ({ ...c, error: action.error, loading: false, loadingOlder: false, loadingNewer: false }));
     case "messages/pending":
       return withConv(state, action.convId, (c) => addPending(c, action.message), true);
     case "messages/pendingUpdate":
