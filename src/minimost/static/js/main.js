@@ -116,7 +116,7 @@ mountConnection(store, {
 const sendFrame = (frame) => socket && socket.send(frame);
 keepMembersLoaded(store);
 mountMentionAutocomplete(store, { form: $("#composer"), input: $("#composer-input") });
-mountMentionsPanel(store, { button: $("#mentions-button"), onOpen: openConversation });
+mountMentionsPanel(store, { button: $("#mentions-button"), onOpen: openConversation, toast });
 mountTyping(store, { form: $("#composer"), input: $("#composer-input"), send: sendFrame });
 mountReceipts(store, { list: $("#message-list"), scroller: $("#message-scroller") });
 // Rich messages: replies, reactions, pins (their row decorations register in this order).

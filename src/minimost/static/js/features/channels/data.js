@@ -202,7 +202,7 @@ export function applyRead(conv, { message_id, unread_count, mention_count }) {
   return next;
 }
 
-function messageCreated(state, frame, me) {
+function messageCreated(state, frame, me, messages) {
   const m = frame.data;
   const convId = frame.conversation ?? (m && m.conversation_id);
   if (!m || m.id === undefined) return state;
@@ -212,7 +212,9 @@ function messageCreated(state, frame, me) {
     if (conv.last_message_id !== null && m.id <= conv.last_message_id) return conv;
     const next = { ...conv, last_message_id: m.id, hidden: false };
     const own = Boolean(me && m.author && m.author.id === me.id);
-    const seen = convId === state.activeId && state.tabVisible;
+    // Not seen while the open conversation shows an old window (messages window mode).
+    const detached = Boolean(messages && messages.byConv[convId] && messages.byConv[convId].hasNewer);
+    const seen = convId === state.activeId && state.tabVisible && !detached;
     if (!own && !seen) {
       next.unread_count = (conv.unread_count || 0) + 1;
       if (mentionsMe(m, me && me.id)) next.mention_count = (conv.mention_count || 0) + 1;
@@ -221,13 +223,13 @@ function messageCreated(state, frame, me) {
   });
 }
 
-function applyEvent(state, frame, me) {
+function applyEvent(state, frame, me, messages) {
   const data = frame.data || {};
   const convId = frame.conversation ?? data.conversation_id ?? data.id;
   const isMe = (user) => Boolean(me && user && user.id === me.id);
   switch (frame.type) {
     case "message.created":
-      return messageCreated(state, frame, me);
+      return messageCreated(state, frame, me, messages);
     case "conversation.created":
       return data.archived ? state : upsert(state, { ...data, id: convId, is_member: true });
     case "conversation.updated": {
@@ -303,7 +305,7 @@ export function reduce(state = initial, action, root = {}) {
       return state.focus ? { ...state, focus: null } : state;
     case "event":
       if (action.frame && action.frame.type === "user.updated") return withUpdatedUser(state, action.frame.data && action.frame.data.user);
-      return action.frame ? applyEvent(state, action.frame, root.session && root.session.user) : state;
+      return action.frame ? applyEvent(state, action.frame, root.session && root.session.user, root.messages) : state;
     default:
       return state;
   }

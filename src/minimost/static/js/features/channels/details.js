@@ -9,6 +9,7 @@ import { addMember, leaveConversation, listMembers, removeMember, updateConversa
 import {
   activeConversation, canAddPeople, canEditTopic, canRemoveOthers, canRename, conversationTitle, personName,
 } from "./data.js";
+import { profileLink } from "../profile/link.js";
 import { createModal } from "./modal.js";
 import { icon } from "./ui.js";
 
@@ -149,10 +150,10 @@ export function mountConversationActions(store, { muteButton, detailsButton, ask
     memberList.replaceChildren(...members.map((m) => {
       const self = me() && m.id === me().id;
       return el("li", { class: "member", dataset: { userId: m.id } },
-        el("span", { class: ["mini-avatar", `av-${hashIndex(m.username || m.id, 8)}`], "aria-hidden": "true", text: initials(personName(m)) }),
-        el("span", { class: "member-names" },
+        profileLink(el("span", { class: ["mini-avatar", `av-${hashIndex(m.username || m.id, 8)}`], "aria-hidden": "true", text: initials(personName(m)) }), m),
+        profileLink(el("button", { type: "button", class: "member-names profile-link", title: "Show profile" },
           el("span", { class: "member-name", text: `${personName(m)}${self ? " (you)" : ""}` }),
-          el("span", { class: "member-username", text: `@${m.username}` })),
+          el("span", { class: "member-username", text: `@${m.username}` })), m),
         conv.kind !== "dm" && m.id === conv.created_by ? el("span", { class: "member-role", text: "creator" }) : null,
         mayRemove && !self
           ? el("button", { type: "button", class: "btn btn-secondary btn-small", "aria-label": `Remove ${personName(m)}`, text: "Remove", onclick: () => remove(conv, m) })

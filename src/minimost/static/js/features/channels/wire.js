@@ -6,6 +6,7 @@ import { $ } from "../../core/dom.js";
 import { mountChannelBrowser } from "../browser/ui.js";
 import { mountDmPicker } from "../dms/ui.js";
 import { loadNewest } from "../messages/actions.js";
+import { jumpToMessage } from "../messages/jump.js";
 import { mountNotifications } from "../notifications/ui.js";
 import { mountUnreads } from "../unreads/ui.js";
 import { loadConversations, refreshConversation } from "./actions.js";
@@ -58,7 +59,7 @@ export function mountConversations(store, { openConversation, ask, toast }) {
     muteAllButton: $("#notify-toggle"),
     settingsButton: $("#notify-settings"),
     openConversation: open,
-    focusMessage: (convId, messageId) => store.dispatch({ type: "channels/focus", convId, messageId }),
+    focusMessage: (convId, messageId) => jumpToMessage(store, convId, messageId, { toast }),
   });
 
   // A message for a conversation we don't list (its creation event predates our

@@ -6,11 +6,13 @@
 import { el, isTyping } from "../../core/dom.js";
 import { dayLabel, formatFull, formatTime } from "../../core/time.js";
 import { conversationTitle } from "../channels/data.js";
+import { jumpToMessage } from "../messages/jump.js";
+import { profileLink } from "../profile/link.js";
 import { authorName, avatar } from "../messages/rows.js";
 import { loadMentions } from "./actions.js";
 import { markMentions } from "./highlight.js";
 
-export function mountMentionsPanel(store, { button, onOpen }) {
+export function mountMentionsPanel(store, { button, onOpen, toast = null }) {
   const list = el("ol", { class: "mentions-items", id: "mentions-items" });
   const status = el("div", { class: "mentions-status", role: "status" });
   const more = el("button", { type: "button", class: "btn btn-secondary mentions-more", hidden: true, text: "Load more" });
@@ -51,10 +53,10 @@ export function mountMentionsPanel(store, { button, onOpen }) {
     return el("li", {},
       el("article", { class: "mention-item", dataset: { messageId: m.id, conversationId: m.conversation_id } },
         el("div", { class: "mention-item-head" },
-          avatar(m.author),
+          profileLink(avatar(m.author), m.author),
           el("span", { class: "mention-item-meta" },
             el("button", { type: "button", class: "mention-item-open link-btn", dataset: { open: "1" }, text: conv ? conversationTitle(conv, me && me.id) : "a channel you are not in" }),
-            el("span", { class: "mention-item-author", text: authorName(m.author) }),
+            profileLink(el("button", { type: "button", class: "mention-item-author profile-link", text: authorName(m.author) }), m.author),
             el("time", { class: "mention-item-time", datetime: m.created_at, title: formatFull(at), text: `${dayLabel(at)} ${formatTime(at)}` }))),
         body));
   }
@@ -77,9 +79,8 @@ export function mountMentionsPanel(store, { button, onOpen }) {
     const convId = Number(article.dataset.conversationId);
     const messageId = Number(article.dataset.messageId);
     close({ refocus: false });
-    // The message list scrolls to (and flashes) the focused message once it is shown.
-    store.dispatch({ type: "channels/focus", convId, messageId });
-    onOpen(convId);
+    // Opens the conversation and shows the message, however far back (messages/jump.js).
+    jumpToMessage(store, convId, messageId, { open: onOpen, toast });
   }
 
   button.addEventListener("click", toggle);

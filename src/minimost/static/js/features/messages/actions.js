@@ -4,6 +4,7 @@
 
 import { api, ApiError, describeError } from "../../core/api.js";
 import { makePending } from "../composer/data.js";
+import { newestConfirmedId } from "./data.js";
 
 export const PAGE_SIZE = 50;
 const SEND_GIVE_UP_MS = 120_000; // then the message shows "Not sent" with Retry
@@ -29,13 +30,16 @@ export function retryPendingNow() {
   for (const wake of [...wakers]) wake();
 }
 
+const epochOf = (store, convId) => store.get().messages.byConv[convId]?.epoch ?? 0;
+
 export async function loadNewest(store, convId, { reset = false } = {}) {
   store.dispatch({ type: "messages/loading", convId, reset });
+  const epoch = epochOf(store, convId);
   try {
     const page = await api.get(`${base(convId)}?limit=${PAGE_SIZE}`);
-    store.dispatch({ type: "messages/page", convId, messages: page.messages, hasMore: page.has_more });
+    store.dispatch({ type: "messages/page", convId, epoch, messages: page.messages, hasMore: page.has_more });
   } catch (err) {
-    store.dispatch({ type: "messages/error", convId, error: describeError(err) });
+    store.dispatch({ type: "messages/error", convId, epoch, error: describeError(err) });
   }
 }
 
@@ -46,15 +50,80 @@ export async function loadOlder(store, convId) {
   if (!conv || !conv.loaded || !conv.hasMore || olderInFlight.has(convId)) return;
   const oldest = conv.items.find((m) => !m.pending);
   if (!oldest) return;
+  const epoch = conv.epoch ?? 0;
   olderInFlight.add(convId);
   store.dispatch({ type: "messages/olderLoading", convId, value: true });
   try {
     const page = await api.get(`${base(convId)}?before=${oldest.id}&limit=${PAGE_SIZE}`);
-    store.dispatch({ type: "messages/page", convId, messages: page.messages, hasMore: page.has_more, older: true });
+    store.dispatch({ type: "messages/page", convId, epoch, messages: page.messages, hasMore: page.has_more, older: true });
   } catch (err) {
-    store.dispatch({ type: "messages/error", convId, error: describeError(err) });
+    store.dispatch({ type: "messages/error", convId, epoch, error: describeError(err) });
   } finally {
     olderInFlight.delete(convId);
+  }
+}
+
+// ---- window mode (data.js): a window around a message far back, paging forward ----
+
+// Each side of a window around a message (the message itself is on the older side).
+export const WINDOW_SIDE = 25;
+const newerInFlight = new Set();
+
+/** Detached window: fetch the page after its newest message (reattaches at the present). */
+export async function loadNewer(store, convId) {
+  const conv = store.get().messages.byConv[convId];
+  if (!conv || !conv.loaded || !conv.hasNewer || newerInFlight.has(convId)) return;
+  const newest = newestConfirmedId(conv.items);
+  if (newest === null) return;
+  const epoch = conv.epoch ?? 0;
+  newerInFlight.add(convId);
+  store.dispatch({ type: "messages/newerLoading", convId, value: true });
+  try {
+    const page = await api.get(`${base(convId)}?after=${newest}&limit=${PAGE_SIZE}`);
+    store.dispatch({ type: "messages/page", convId, epoch, messages: page.messages, hasMore: page.has_more, newer: true });
+  } catch (err) {
+    store.dispatch({ type: "messages/error", convId, epoch, error: describeError(err) });
+  } finally {
+    newerInFlight.delete(convId);
+  }
+}
+
+/**
+ * Replace the loaded list with a window around message `id` (detached from the present
+ * unless it reaches it). Resolves true when `id` is in the window; when it is not (gone,
+ * or not in this conversation) the list is left as it was.
+ */
+export async function loadWindow(store, convId, id) {
+  store.dispatch({ type: "messages/record", convId });
+  try {
+    const [older, newer] = await Promise.all([
+      api.get(`${base(convId)}?before=${id + 1}&limit=${WINDOW_SIDE}`),
+      api.get(`${base(convId)}?after=${id}&limit=${WINDOW_SIDE}`),
+    ]);
+    if (!older.messages.some((m) => m.id === id)) {
+      store.dispatch({ type: "messages/unrecord", convId });
+      return false;
+    }
+    store.dispatch({
+      type: "messages/window", convId, messages: older.messages.concat(newer.messages),
+      hasMore: older.has_more, hasNewer: newer.has_more,
+    });
+    return true;
+  } catch (err) {
+    store.dispatch({ type: "messages/unrecord", convId });
+    throw err;
+  }
+}
+
+/** Back from a window to the newest page, without blanking the list meanwhile. */
+export async function jumpToPresent(store, convId) {
+  store.dispatch({ type: "messages/record", convId });
+  try {
+    const page = await api.get(`${base(convId)}?limit=${PAGE_SIZE}`);
+    store.dispatch({ type: "messages/window", convId, messages: page.messages, hasMore: page.has_more, hasNewer: false });
+  } catch (err) {
+    store.dispatch({ type: "messages/unrecord", convId });
+    throw err;
   }
 }
 
@@ -80,6 +149,8 @@ export function sendMessage(store, convId, text) {
   }
   const message = { ...makePending({ text, user, convId, clientId }), ...extra, sendBody: body };
   store.dispatch({ type: "messages/pending", convId, message });
+  // Sending from an old window goes back to the present, where the message will be.
+  if (state.messages.byConv[convId]?.hasNewer) jumpToPresent(store, convId).catch(() => {});
   return deliver(store, convId, clientId, text, body);
 }
 

@@ -64,6 +64,18 @@ export function olderRow(conv) {
       : el("button", { type: "button", class: "link-btn", dataset: { action: "older" }, text: "Load older messages" }));
 }
 
+/** Below an old window (window mode): newer messages load as you reach it. */
+export function newerRow(conv) {
+  if (conv.error) {
+    return el("div", { class: "older-row newer-row", role: "alert" }, el("span", { text: "Couldn't load newer messages." }),
+      el("button", { type: "button", class: "link-btn", dataset: { action: "newer" }, text: "Try again" }));
+  }
+  return el("div", { class: ["older-row", "newer-row", conv.loadingNewer && "loading"] },
+    conv.loadingNewer
+      ? [el("span", { class: "spinner", "aria-hidden": "true" }), el("span", { text: "Loading newer messages…" })]
+      : el("button", { type: "button", class: "link-btn", dataset: { action: "newer" }, text: "Load newer messages" }));
+}
+
 const LOCK = "M7 11V8a5 5 0 0 1 10 0v3M6 11h12v9H6z";
 
 export function intro(channel) {

@@ -1,16 +1,19 @@
 // The message list: renders rows keyed by message (reusing DOM nodes whose message
 // did not change), keeps the view pinned to the newest message unless you scrolled
 // up, loads older pages near the top without jumping, and hosts the inline editor.
+// In window mode (a message far back, data.js) it loads newer pages near the bottom
+// and the jump button says "Jump to present" (End does the same).
 
-import { clear } from "../../core/dom.js";
+import { describeError } from "../../core/api.js";
+import { clear, isTyping } from "../../core/dom.js";
 import { dayKey, dayLabel } from "../../core/time.js";
 import { activeConversation } from "../channels/data.js";
 import { dmIntro } from "../channels/intro.js";
 import { revealAnchor, withNewMessagesDivider } from "../unreads/ui.js";
-import { loadNewest, loadOlder, retrySend } from "./actions.js";
-import { buildRows, messageKey } from "./data.js";
+import { jumpToPresent, loadNewer, loadNewest, loadOlder, retrySend } from "./actions.js";
+import { buildRows, isDetached, messageKey, newerCount } from "./data.js";
 import { createEditor } from "./editor.js";
-import { dayDivider, intro, loadError, messageRow, olderRow, skeleton } from "./rows.js";
+import { dayDivider, intro, loadError, messageRow, newerRow, olderRow, skeleton } from "./rows.js";
 
 const NEAR_BOTTOM_PX = 64;
 const LOAD_OLDER_PX = 480;
@@ -85,7 +88,11 @@ export function mountMessages(store, { scroller, list, jumpButton, ask, toast, f
 
     const last = conv && conv.items[conv.items.length - 1];
     if (last && last.pending && messageKey(last) !== prevLast) stick = true; // we just sent it
-    if (stick || atBottom) {
+    if (isDetached(conv)) {
+      // An old window: the bottom is not the present, so never stick to it (newer pages
+      // come in below without moving the view). `stick` waits for the present.
+      if (prevFirst && firstMessageKey() !== prevFirst) scroller.scrollTop = prevTop + (scroller.scrollHeight - prevHeight);
+    } else if (stick || atBottom) {
       scroller.scrollTop = scroller.scrollHeight;
       if (conv && conv.loaded) stick = false;
     } else if (prevFirst && firstMessageKey() !== prevFirst) {
@@ -96,6 +103,7 @@ export function mountMessages(store, { scroller, list, jumpButton, ask, toast, f
     editor.focusIfNew();
     updateJump();
     maybeLoadOlder();
+    maybeLoadNewer();
   }
 
   function desiredRows(conv, channel, me, editing, editorNode) {
@@ -129,6 +137,7 @@ export function mountMessages(store, { scroller, list, jumpButton, ask, toast, f
         out.push({ key: row.key, sig: [m, row.grouped, own, node], build: () => messageRow(m, opts) });
       }
     }
+    if (conv.hasNewer) out.push({ key: "newer", sig: ["newer", conv.loadingNewer, conv.error], build: () => newerRow(conv) });
     return out;
   }
 
@@ -152,9 +161,41 @@ export function mountMessages(store, { scroller, list, jumpButton, ask, toast, f
     return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
   }
 
+  const jumpLabel = jumpButton.querySelector(".jump-latest-label") || jumpButton;
+  let jumpText = null;
   function updateJump() {
+    const conv = conversation();
+    const detached = isDetached(conv);
     const far = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight > scroller.clientHeight;
-    jumpButton.hidden = !far;
+    jumpButton.hidden = !far && !detached;
+    const count = detached ? newerCount(conv) : 0;
+    const text = !detached ? "Jump to latest" : count ? `Jump to present (${count} new)` : "Jump to present";
+    if (text !== jumpText) {
+      jumpText = text;
+      jumpLabel.textContent = text;
+      jumpButton.classList.toggle("detached", detached);
+    }
+  }
+
+  function maybeLoadNewer() {
+    const conv = conversation();
+    if (!conv || !conv.loaded || !conv.hasNewer || conv.loadingNewer || conv.error) return;
+    if (scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < LOAD_OLDER_PX) loadNewer(store, shownConv);
+  }
+
+  /** Leave an old window for the newest page (the end of the list otherwise). */
+  async function toPresent() {
+    const convId = shownConv;
+    if (!isDetached(conversation())) {
+      scroller.scrollTo({ top: scroller.scrollHeight, behavior: "smooth" });
+      return;
+    }
+    stick = true; // applies once the newest page replaced the window
+    try {
+      await jumpToPresent(store, convId);
+    } catch (err) {
+      toast(`Couldn't load the newest messages: ${describeError(err)}`, { kind: "error" });
+    }
   }
 
   function maybeLoadOlder() {
@@ -167,11 +208,20 @@ export function mountMessages(store, { scroller, list, jumpButton, ask, toast, f
   scroller.addEventListener("scroll", () => {
     updateJump();
     maybeLoadOlder();
+    maybeLoadNewer();
   }, { passive: true });
 
   jumpButton.addEventListener("click", () => {
-    scroller.scrollTo({ top: scroller.scrollHeight, behavior: "smooth" });
+    toPresent();
     focusComposer();
+  });
+
+  // End (outside text fields and dialogs) leaves an old window; otherwise it scrolls as usual.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "End" || event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (isTyping() || document.querySelector("dialog[open]") || !isDetached(conversation())) return;
+    event.preventDefault();
+    toPresent();
   });
 
   // ---- actions (delegated) ------------------------------------------------
@@ -192,6 +242,10 @@ export function mountMessages(store, { scroller, list, jumpButton, ask, toast, f
     if (action === "older") {
       store.dispatch({ type: "messages/error", convId: shownConv, error: null });
       return loadOlder(store, shownConv);
+    }
+    if (action === "newer") {
+      store.dispatch({ type: "messages/error", convId: shownConv, error: null });
+      return loadNewer(store, shownConv);
     }
     const message = row && findByKey(row.dataset.key);
     if (!message) return;

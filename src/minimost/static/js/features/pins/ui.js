@@ -8,7 +8,8 @@ import { el } from "../../core/dom.js";
 import { dayLabel, formatFull, formatTime } from "../../core/time.js";
 import { decorate } from "../messages/decorations.js";
 import { authorName, avatar, iconButton, svgIcon } from "../messages/rows.js";
-import { jumpToMessage } from "../replies/ui.js";
+import { jumpToMessage } from "../messages/jump.js";
+import { profileLink } from "../profile/link.js";
 import { needsPins, pinsToShow } from "./data.js";
 
 const PIN_ICON = "M9 4h6l-1 6 3 3v1H7v-1l3-3zM12 14v6";
@@ -58,8 +59,8 @@ export function mountPins(store, { button, list, toast }) {
     return el("li", {},
       el("article", { class: "pin-item", dataset: { messageId: m.id, conversationId: m.conversation_id } },
         el("div", { class: "pin-item-head" },
-          avatar(m.author),
-          el("span", { class: "pin-item-author", text: authorName(m.author) }),
+          profileLink(avatar(m.author), m.author),
+          profileLink(el("button", { type: "button", class: "pin-item-author profile-link", text: authorName(m.author) }), m.author),
           el("time", { class: "pin-item-time", datetime: m.created_at, title: formatFull(at), text: `${dayLabel(at)} ${formatTime(at)}` }),
           el("button", { type: "button", class: "link-btn pin-item-unpin", dataset: { unpin: m.id }, text: "Unpin" })),
         el("div", { class: "pin-item-body msg-body", html: m.html }),

@@ -10,6 +10,7 @@ import { humanSize, limits } from "../files/data.js";
 import { messageKey } from "../messages/data.js";
 import { authorName, avatar } from "../messages/rows.js";
 import { statusLabel, statusOf } from "../presence/data.js";
+import { profileOf } from "./link.js";
 import { cleanDisplayName, displayNameProblem, MAX_DISPLAY_NAME, PALETTE, validColor } from "./data.js";
 
 const IMAGE_TYPES = "image/png,image/jpeg,image/gif,image/webp";
@@ -183,7 +184,9 @@ function createProfileCard(store, { onOpen, editProfile, toast }) {
   async function message(user) {
     try {
       const conv = await openDirectMessage(store, { kind: "dm", members: [user.id] });
+      const dialog = card.closest("dialog[open]"); // opened from the members list
       close();
+      if (dialog) dialog.close();
       onOpen(conv.id);
     } catch (err) {
       toast(`Couldn't open the conversation: ${describeError(err)}`, { kind: "error" });
@@ -208,6 +211,9 @@ function createProfileCard(store, { onOpen, editProfile, toast }) {
           el("span", { class: "presence-dot", dataset: { presence: status }, "aria-hidden": "true" }), statusLabel(status))),
       action);
     returnTo = anchor;
+    // Above a modal dialog (the members list) the card must live in it (its top layer).
+    const host = anchor.closest("dialog[open]") || document.body;
+    if (card.parentNode !== host) host.append(card);
     card.hidden = false;
     // Beside what was clicked, kept inside the window (CSSOM positions: allowed by the CSP).
     const box = anchor.getBoundingClientRect();
@@ -247,6 +253,18 @@ export function mountProfile(store, { openButton, list, meName, meAvatar, onOpen
     if (card.isOpen) card.close();
     else card.open(found.author, target);
   });
+
+  // Names and faces elsewhere (members list, search, mentions, pins): profile/link.js.
+  // Capture phase: before the panels' own click handlers (which open a message).
+  document.addEventListener("click", (event) => {
+    const target = event.target.closest && event.target.closest("[data-profile]");
+    const user = target && !list.contains(target) ? profileOf(target) : null;
+    if (!user) return;
+    event.stopPropagation();
+    event.preventDefault();
+    if (card.isOpen) card.close();
+    else card.open(user, target);
+  }, true);
 
   // The me card follows my profile (changed here or in another tab).
   let shown = null;

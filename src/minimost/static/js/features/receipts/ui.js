@@ -18,7 +18,8 @@ export function mountReceipts(store, { list, scroller }) {
     const convId = state.channels.activeId;
     const conv = convId === null ? null : state.messages.byConv[convId];
     const channel = activeConversation(state.channels);
-    const receipt = me && conv && conv.loaded ? receiptFor({
+    // An old window (messages window mode) may not hold my last message: no receipt then.
+    const receipt = me && conv && conv.loaded && !conv.hasNewer ? receiptFor({
       items: conv.items,
       members: membersOf(state.members, convId),
       meId: me.id,

@@ -5,8 +5,6 @@
 // the optimistic copy of a reply looks like the confirmed one.
 
 export const EXCERPT_CHARS = 140;
-// Jumping to an original loads at most this many older pages (50 messages each).
-export const MAX_JUMP_PAGES = 20;
 
 /** The first non-empty line, cut like the server's excerpt (queries/enrich.py). */
 export function excerpt(text) {

@@ -1,57 +1,16 @@
 // Replies in the UI: a Reply action on every message, the "Replying to …" bar above the
 // composer (Esc or × cancels), the compact quote on a reply, and jumping to the original:
-// older pages are loaded until it is there (bounded), then the message list scrolls to it
-// and flashes it (through the channels slice's `focus`, as the mentions panel does).
+// messages/jump.js brings it into the list however far back it is (older pages, or a
+// window around it), then the message list scrolls to it and flashes it.
 
 import { el } from "../../core/dom.js";
-import { extendSend, loadOlder } from "../messages/actions.js";
+import { extendSend } from "../messages/actions.js";
 import { decorate } from "../messages/decorations.js";
 import { authorName, iconButton } from "../messages/rows.js";
-import { canReply, isLoaded, MAX_JUMP_PAGES, quoteOf, replyExtension } from "./data.js";
+import { jumpToMessage } from "../messages/jump.js";
+import { canReply, quoteOf, replyExtension } from "./data.js";
 
 const REPLY_ICON = "M10 9V5l-7 7 7 7v-4.1c5 0 8.5 1.6 11 5.1-1-5-4-10-11-11z";
-const WAIT_MS = 15_000;
-
-/** Resolve with the state once `ready(state)` holds (or after WAIT_MS, whatever it is). */
-function until(store, ready) {
-  return new Promise((resolve) => {
-    if (ready(store.get())) return resolve(store.get());
-    let stop = null;
-    const timer = setTimeout(() => {
-      stop();
-      resolve(store.get());
-    }, WAIT_MS);
-    stop = store.subscribe((state) => {
-      if (!ready(state)) return;
-      clearTimeout(timer);
-      stop();
-      resolve(state);
-    });
-  });
-}
-
-/**
- * Show message `id` of `convId`: open the conversation (through `open`), load older pages
- * until the message is there (at most MAX_JUMP_PAGES), then scroll to it and flash it.
- * Resolves true when it is shown.
- */
-export async function jumpToMessage(store, convId, id, { open = null, toast = null } = {}) {
-  store.dispatch({ type: "channels/focus", convId, messageId: id });
-  if (store.get().channels.activeId !== convId && open) open(convId);
-  for (let page = 0; page <= MAX_JUMP_PAGES; page++) {
-    const state = await until(store, (s) => {
-      const conv = s.messages.byConv[convId];
-      return Boolean(conv && (conv.loaded || conv.error) && !conv.loadingOlder);
-    });
-    const conv = state.messages.byConv[convId];
-    if (isLoaded(conv, id)) return true;
-    if (!conv || !conv.loaded || !conv.hasMore || conv.error || page === MAX_JUMP_PAGES) break;
-    await loadOlder(store, convId);
-  }
-  store.dispatch({ type: "channels/focused" });
-  if (toast) toast("That message is too far back to show here.", { kind: "error" });
-  return false;
-}
 
 function quoteNode(quote) {
   if (quote.deleted) {

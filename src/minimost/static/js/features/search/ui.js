@@ -9,7 +9,8 @@ import { el, isTyping } from "../../core/dom.js";
 import { dayLabel, formatFull, formatTime } from "../../core/time.js";
 import { conversationTitle } from "../channels/data.js";
 import { authorName, avatar } from "../messages/rows.js";
-import { jumpToMessage } from "../replies/ui.js";
+import { jumpToMessage } from "../messages/jump.js";
+import { profileLink } from "../profile/link.js";
 import { DEBOUNCE_MS, HINTS, mergeResults, moveActive, PAGE_LIMIT, placeLabel, snippetParts, wantsSearch } from "./data.js";
 
 export function mountSearch(store, { form, input, onOpen, toast }) {
@@ -70,8 +71,8 @@ export function mountSearch(store, { form, input, onOpen, toast }) {
       dataset: { index: String(index), messageId: String(m.id), conversationId: String(result.conversation_id) },
     },
     el("div", { class: "search-result-head" },
-      avatar(m.author),
-      el("span", { class: "search-result-author", text: authorName(m.author) }),
+      profileLink(avatar(m.author), m.author),
+      profileLink(el("button", { type: "button", class: "search-result-author profile-link", tabindex: "-1", text: authorName(m.author) }), m.author),
       el("span", { class: "search-result-place", text: placeLabel(result, state.channels.list, me && me.id, conversationTitle) }),
       el("time", { class: "search-result-time", datetime: m.created_at, title: formatFull(at), text: `${dayLabel(at)} ${formatTime(at)}` })),
     snippet);

@@ -40,10 +40,17 @@ export function firstUnread(items, afterId) {
 /**
  * The message id to send to POST /read for the open conversation, or null when there
  * is nothing to do: the newest message we know of (from the list or the loaded page),
- * if it is past the read position or the counts still say unread.
+ * if it is past the read position or the counts still say unread. `detached` (an old
+ * window, messages/data.js window mode): only the newest loaded message counts, and
+ * only when it moves the read position forward.
  */
-export function readTarget(conv, items = []) {
+export function readTarget(conv, items = [], { detached = false } = {}) {
   if (!conv) return null;
+  if (detached) {
+    let shown = null;
+    for (let i = items.length - 1; i >= 0 && shown === null; i--) if (!items[i].pending) shown = items[i].id;
+    return shown !== null && shown > (conv.last_read_message_id ?? 0) ? shown : null;
+  }
   let newest = conv.last_message_id ?? null;
   for (let i = items.length - 1; i >= 0; i--) {
     if (!items[i].pending) {

@@ -38,7 +38,7 @@ export function mountUnreads(store, { openConversation }) {
     const conv = activeConversation(channels);
     const loaded = messages.byConv[channels.activeId];
     if (!conv || !loaded || !loaded.loaded) return; // read what is on screen, not before
-    const target = readTarget(conv, loaded.items);
+    const target = readTarget(conv, loaded.items, { detached: Boolean(loaded.hasNewer) });
     if (target === null || (inFlight.get(conv.id) ?? -1) >= target) return;
     const miss = failed.get(conv.id);
     if (miss && miss.target === target && Date.now() - miss.at < RETRY_MS) return;
@@ -121,6 +121,9 @@ export function revealAnchor(store, { list, scroller, channels, loaded }) {
     const node = list.querySelector(`.msg[data-id="${CSS.escape(String(focus.messageId))}"]`);
     if (!node) return false;
     node.scrollIntoView({ block: "center" });
+    // The message is the anchor now: the "New messages" line must not pull the view away.
+    const divider = list.querySelector("#new-messages");
+    if (divider) divider.dataset.revealed = "1";
     node.classList.add("flash");
     setTimeout(() => node.classList.remove("flash"), 2000);
     queueMicrotask(() => store.dispatch({ type: "channels/focused" }));
