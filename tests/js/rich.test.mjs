@@ -13,7 +13,7 @@ import {
   applyReaction, hasMine, indexEmoji, labelOf, pushRecent, reactorsTitle, searchEmoji, toggle,
 } from "../../src/minimost/static/js/features/reactions/data.js";
 import {
-  canReply, excerpt, isLoaded, quoteOf, reduce as reduceReplies, replyExtension,
+  canReply, excerpt, isLoaded, plainText, quoteOf, reduce as reduceReplies, replyExtension,
 } from "../../src/minimost/static/js/features/replies/data.js";
 
 const alice = { id: 1, username: "alice", display_name: "Alice" };
@@ -40,8 +40,14 @@ test("excerpt is the first non-empty line, cut like the server's", () => {
   assert.ok(long.endsWith("…"));
 });
 
+test("a quote reads like the rendered message, as the server quotes it", () => {
+  assert.equal(plainText("<p>Release plan for <strong>v1.0</strong> 🎉 &amp; &lt;b&gt;</p><p>more</p>"), "Release plan for v1.0 🎉 & <b>\nmore\n");
+  const m = msg(4, { text: "**bold** start", html: "<p><strong>bold</strong> start</p>" });
+  assert.equal(quoteOf(m).excerpt, "bold start");
+});
+
 test("quoteOf and canReply: only confirmed live messages", () => {
-  assert.deepEqual(quoteOf(msg(3, { text: "hello\nworld" })), {
+  assert.deepEqual(quoteOf(msg(3, { text: "hello\nworld", html: "<p>hello<br>\nworld</p>" })), {
     id: 3, author: { id: 1, username: "alice", display_name: "Alice" }, excerpt: "hello", deleted: false,
   });
   assert.equal(canReply(msg(3)), true);

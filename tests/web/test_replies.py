@@ -80,3 +80,10 @@ async def test_editing_a_reply_keeps_its_quote(users):
     sent = (await reply(alice, alice.channel("general"), "answr", original["id"])).json()
     edited = await alice.patch(f"{API}/messages/{sent['message']['id']}", json={"text": "answer"})
     assert edited.json()["message"]["reply_to"] == sent["message"]["reply_to"]
+
+
+async def test_the_quote_reads_like_the_rendered_message_not_its_markdown(users):
+    alice = await users("alice")
+    original = await alice.send("general", "Release plan for **v1.0** :tada: &\n\nmore")
+    sent = (await reply(alice, alice.channel("general"), "🚀", original["id"])).json()
+    assert sent["message"]["reply_to"]["excerpt"] == "Release plan for v1.0 🎉 &"

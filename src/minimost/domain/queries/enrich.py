@@ -9,6 +9,8 @@ message its reader could not read anyway.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +31,7 @@ _FILES = select(StoredFile).order_by(StoredFile.id)
 _ORIGINALS = select(
     Message.id,
     Message.body_md,
+    Message.body_html,
     Message.deleted_at,
     Message.author_id,
     Author.username,
@@ -36,6 +39,17 @@ _ORIGINALS = select(
     Author.color,
     Author.avatar_sha256,
 ).outerjoin(Author, Author.id == Message.author_id)
+
+
+# Block ends and line breaks become new lines; every other tag goes (the HTML is our own
+# sanitized rendering, so a tag never contains a ">" inside an attribute).
+_LINE_END = re.compile(r"<br\s*/?>|</(?:p|li|pre|blockquote|h[1-6]|div)>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(html_text: str) -> str:
+    """What a rendered message reads as: ``**v1.0** :tada:`` is quoted as "v1.0 🎉"."""
+    return html.unescape(_TAG.sub("", _LINE_END.sub("\n", html_text)))
 
 
 def excerpt(text: str) -> str:
@@ -100,7 +114,7 @@ async def _replies(conn: AsyncConnection, views: list[dict[str, Any]]) -> None:
             else user_view(
                 row.author_id, row.username, row.display_name, row.color, row.avatar_sha256
             ),
-            "excerpt": "" if deleted else excerpt(row.body_md),
+            "excerpt": "" if deleted else excerpt(plain_text(row.body_html) or row.body_md),
             "deleted": deleted,
         }
     for view in views:

@@ -13,13 +13,24 @@ export function excerpt(text) {
   return chars.length <= EXCERPT_CHARS ? line : chars.slice(0, EXCERPT_CHARS - 1).join("").trimEnd() + "…";
 }
 
+const LINE_END = /<br\s*\/?>|<\/(?:p|li|pre|blockquote|h[1-6]|div)>/gi;
+const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'", "#x27": "'" };
+
+/** The text a rendered (server-sanitized) message reads as, like the server's plain_text. */
+export function plainText(html) {
+  return String(html ?? "")
+    .replace(LINE_END, "\n")
+    .replace(/<[^>]*>/g, "")
+    .replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_, name) => ENTITIES[name]);
+}
+
 /** The quote of `message` as a reply to it would carry it. */
 export function quoteOf(message) {
   const a = message.author;
   return {
     id: message.id,
     author: a ? { id: a.id, username: a.username, display_name: a.display_name } : null,
-    excerpt: excerpt(message.text),
+    excerpt: excerpt(plainText(message.html) || message.text),
     deleted: Boolean(message.deleted_at),
   };
 }
