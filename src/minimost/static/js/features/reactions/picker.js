@@ -54,7 +54,7 @@ export function registerReactAction() {
 
 export function createPicker() {
   const search = el("input", {
-    type: "search", class: "emoji-search", placeholder: "Search emoji", "aria-label": "Search emoji",
+    type: "search", class: "field-input emoji-search", placeholder: "Search emoji", "aria-label": "Search emoji",
     role: "combobox", "aria-expanded": "true", "aria-controls": "emoji-grid", autocomplete: "off", spellcheck: "false",
   });
   const tabs = el("div", { class: "emoji-tabs", role: "toolbar", "aria-label": "Emoji categories" });

@@ -46,7 +46,7 @@ function field(label, input, ...extra) {
 }
 
 function passwordInput(id, autocomplete) {
-  return el("input", { id, name: id, type: "password", autocomplete, required: true, maxlength: 1024 });
+  return el("input", { id, name: id, type: "password", class: "field-input", autocomplete, required: true, maxlength: 1024 });
 }
 
 function setStatus(node, message, kind = "error") {
