@@ -84,7 +84,7 @@ async def change_password(ctx: Ctx, actor: Actor, current: str, new: str) -> int
     if new == current:
         raise Invalid(
             "password unchanged",
-            fields={"new_password": "choose a different password"},  # nosec B105: a message, not a secret
+            fields={"new_password": "choose a different password"},  # nosec B105  # a message, not a secret
         )
     await verify_own_password(ctx, actor, current, action="password_change")
     new_hash = await ctx.passwords.hash(new)
