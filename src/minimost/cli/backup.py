@@ -30,11 +30,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from minimost import __version__
 from minimost.cli import DatabaseUrl, DataDir, SettingsPath, app, fail, settings_from
 from minimost.cli.ops import REFUSED, console
 from minimost.config import Settings
+from minimost.domain.actions.files import referenced_query
 
 MANIFEST = "manifest.json"
 DB_FILE = "minimost.db"
@@ -169,11 +171,9 @@ def sqlite_in_use(db: Path) -> bool:
 def _referenced_blobs(db: Path) -> set[str]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        rows = conn.execute(
-            "SELECT sha256 FROM files UNION SELECT thumbnail_sha256 FROM files "
-            "UNION SELECT avatar_sha256 FROM users "
-            "UNION SELECT preview_image_sha256 FROM messages"
-        ).fetchall()
+        # The snapshot is read with plain sqlite3; the query is the domain's one definition.
+        sql = str(referenced_query().compile(dialect=sqlite_dialect.dialect()))
+        rows = conn.execute(sql).fetchall()
     finally:
         conn.close()
     return {row[0] for row in rows if row[0]}

@@ -3,7 +3,8 @@ every 24 hours, in ONE process of the whole cluster (a ``job_leases`` lease), an
 after a retention setting changes (``poke``).
 
 The work itself is ``actions.retention.run_retention``: small batches that yield between
-them, so chat never waits behind it. The runner reads ``ctx.settings`` at each run, so
+them, so chat never waits behind it. The same run finishes hard purges a crash cut short and
+sweeps orphan blobs (see that module). The runner reads ``ctx.settings`` at each run, so
 reloaded settings (see ``minimost.reload``) apply without a restart.
 """
 

@@ -22,6 +22,7 @@ from typing import BinaryIO
 from minimost.domain.errors import TooLarge
 
 _SHA = re.compile(r"[0-9a-f]{64}")
+_PREFIX = re.compile(r"[0-9a-f]{2}")
 CHUNK = 256 * 1024
 
 
@@ -85,6 +86,29 @@ class BlobStore:
         os.replace(staged.path, target)
         _fsync_dir(target.parent)
         return sha
+
+    def prefixes(self) -> list[str]:
+        """The two-hex-digit directories blobs live in (never ``tmp``), sorted."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            e.name for e in self.root.iterdir() if _PREFIX.fullmatch(e.name) and e.is_dir()
+        )
+
+    def old_blobs(self, prefix: str, older_than: float) -> list[str]:
+        """Digests of the blobs under ``prefix`` last modified before ``older_than`` (wall
+        clock). Anything not named like a blob is left alone."""
+        found: list[str] = []
+        directory = self.root / prefix
+        with contextlib.suppress(FileNotFoundError):
+            for entry in directory.iterdir():
+                sha = prefix + entry.name
+                if not _SHA.fullmatch(sha):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    if entry.stat().st_mtime < older_than and entry.is_file():
+                        found.append(sha)
+        return found
 
     def sweep_tmp(self, older_than: float) -> int:
         """Remove temp files last touched before ``older_than`` (a crash mid-upload)."""

@@ -34,6 +34,9 @@ class User(Base):
     color: Mapped[str | None] = mapped_column(String(7), nullable=True)
     # Disabled by an admin: cannot log in, sessions ended; history stays.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A hard deletion's message purge is still owed (set with deleted_at, cleared when the
+    # last message is gone); the retention janitor finishes purges a crash interrupted.
+    purge_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Session(Base):

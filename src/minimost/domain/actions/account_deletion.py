@@ -15,6 +15,9 @@ side still sees who the conversation was with), and every signed-in user gets
 
 The hard purge runs in chunks, each its own short transaction, so deleting 100,000 messages
 never holds the single SQLite writer for long; other writes interleave between chunks.
+``users.purge_requested_at`` is set in the transaction that marks the account deleted and
+cleared in the one that finds no message left, so a purge cut short (a crash, a restart) is
+still recorded; the retention janitor finishes it (``pending_purges`` + ``purge_messages``).
 """
 
 from __future__ import annotations
@@ -90,6 +93,8 @@ async def remove_account(
                 presence_override=None,
                 failed_logins=0,
                 locked_until=None,
+                # Owed until purge_messages finishes; the janitor resumes it after a crash.
+                purge_requested_at=now if mode == "hard" else None,
             )
         )
         sessions = (
@@ -170,10 +175,12 @@ async def _leave_channels(tx: Tx, user_id: int, view: dict[str, Any], now: datet
     return events
 
 
-async def purge_messages(ctx: Ctx, user_id: int, chunk: int = PURGE_CHUNK) -> int:
-    """Delete everything ``user_id`` posted, ``chunk`` messages per transaction, with a
-    ``message.deleted`` (``purged: true``) per message so open tabs drop them. Idempotent:
-    running it again finishes an interrupted purge. Returns how many messages went."""
+async def purge_messages(ctx: Ctx, user_id: int, chunk: int | None = None) -> int:
+    """Delete everything ``user_id`` posted, ``chunk`` (default ``PURGE_CHUNK``) messages
+    per transaction, with a ``message.deleted`` (``purged: true``) per message so open tabs
+    drop them. Idempotent: running it again finishes an interrupted purge. Returns how many
+    messages went."""
+    chunk = chunk or PURGE_CHUNK  # read at call time, so tests can shrink it
     now = ctx.clock.now()
     async with ctx.db.write() as tx:
         # Their marks on other people's messages. No per-row events: a reaction or pin of
@@ -207,25 +214,45 @@ async def purge_messages(ctx: Ctx, user_id: int, chunk: int = PURGE_CHUNK) -> in
                 )
             ).all()
             if not rows:
+                await tx.conn.execute(
+                    update(User).where(User.id == user_id).values(purge_requested_at=None)
+                )
                 break
             ids = [r.id for r in rows]
             blobs = await detach_files(tx, ids)
             blobs |= {r.preview_image_sha256 for r in rows if r.preview_image_sha256}
             # Mentions, reactions and pins of these messages go with them (ON DELETE CASCADE).
-            await tx.conn.execute(delete(Message).where(Message.id.in_(ids)))
-            await publish_many_on_commit(
-                tx,
-                ctx.publisher,
-                [
-                    Event(
-                        EventType.MESSAGE_DELETED,
-                        {"id": r.id, "conversation_id": r.conversation_id, "purged": True},
-                        conversation_id=r.conversation_id,
+            # RETURNING: a purge running twice at once (the janitor resuming while the
+            # request still purges) announces each message once, by whoever deleted it.
+            gone = set(
+                (
+                    await tx.conn.execute(
+                        delete(Message).where(Message.id.in_(ids)).returning(Message.id)
                     )
-                    for r in rows
-                ],
-                now,
+                ).scalars()
             )
-        purged += len(rows)
+            events = [
+                Event(
+                    EventType.MESSAGE_DELETED,
+                    {"id": r.id, "conversation_id": r.conversation_id, "purged": True},
+                    conversation_id=r.conversation_id,
+                )
+                for r in rows
+                if r.id in gone
+            ]
+            if events:
+                await publish_many_on_commit(tx, ctx.publisher, events, now)
+        purged += len(gone)
         await delete_if_unreferenced(ctx, blobs)
     return purged
+
+
+async def pending_purges(ctx: Ctx) -> list[int]:
+    """Deleted accounts whose hard purge has not finished (oldest request first)."""
+    async with ctx.db.read() as conn:
+        rows = await conn.execute(
+            select(User.id)
+            .where(User.purge_requested_at.is_not(None))
+            .order_by(User.purge_requested_at, User.id)
+        )
+        return [int(uid) for uid in rows.scalars()]

@@ -157,6 +157,31 @@ def _shas(rows: Iterable[Any]) -> set[str]:
     return found
 
 
+# THE definition of "a blob is in use": any of these columns names it. Everything that asks
+# (``delete_if_unreferenced``, the janitor's orphan sweep, the backup's missing-blob check)
+# goes through ``referenced_query``, so a new kind of reference is added here once.
+BLOB_REFERENCES = (
+    StoredFile.sha256,
+    StoredFile.thumbnail_sha256,
+    User.avatar_sha256,
+    Message.preview_image_sha256,
+)
+
+
+def referenced_query(shas: Collection[str] | None = None) -> Any:
+    """SELECT of the digests in use (one ``sha`` column, no NULLs): of ``shas`` only (each
+    column's index answers), or every one when ``shas`` is None."""
+    wanted = None if shas is None else list(shas)
+    return union(
+        *(
+            select(column.label("sha")).where(
+                column.is_not(None) if wanted is None else column.in_(wanted)
+            )
+            for column in BLOB_REFERENCES
+        )
+    )
+
+
 async def delete_if_unreferenced(ctx: Ctx, shas: str | Iterable[str]) -> int:
     """Remove each blob of ``shas`` (one digest or several) that no row uses any more.
     Returns how many went (so for one digest, truthy when it was removed)."""
@@ -167,13 +192,7 @@ async def delete_if_unreferenced(ctx: Ctx, shas: str | Iterable[str]) -> int:
     removed = 0
     async with ctx.db.write() as tx:
         await lock_blobs(tx)
-        used_query: Any = union(
-            select(StoredFile.sha256.label("sha")).where(StoredFile.sha256.in_(wanted)),
-            select(StoredFile.thumbnail_sha256).where(StoredFile.thumbnail_sha256.in_(wanted)),
-            select(User.avatar_sha256).where(User.avatar_sha256.in_(wanted)),
-            select(Message.preview_image_sha256).where(Message.preview_image_sha256.in_(wanted)),
-        )
-        used = set((await tx.conn.execute(used_query)).scalars())
+        used = set((await tx.conn.execute(referenced_query(wanted))).scalars())
         for sha in wanted:
             if sha not in used and store.delete(sha):
                 removed += 1

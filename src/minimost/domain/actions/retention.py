@@ -21,6 +21,16 @@ Measures (documented in docs/admin.md):
 Every batch is its own short write transaction (at most ``BATCH`` rows) followed by a pause,
 so sends queued behind the write lock get in between; ``Report`` records how long the lock
 was held per batch.
+
+Two repairs ride on the same pass:
+* first, hard account purges a crash cut short (``users.purge_requested_at`` still set) are
+  finished with ``account_deletion.purge_messages``;
+* last, orphan blobs: a blob can stay on disk with no row naming it when a transaction rolled
+  back after placing it, or the process died between a commit and the blob clean-up. Every
+  blob older than ``ORPHAN_GRACE`` (by mtime, so an upload whose row is not committed yet is
+  never looked at) goes through the reaper (``files.delete_if_unreferenced``: the one
+  definition of "in use", checked under the blob lock, ``ORPHAN_BATCH`` digests per query).
+  Stale temp files (``uploads/tmp``) older than the grace period go too.
 """
 
 from __future__ import annotations
@@ -36,7 +46,8 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
 from minimost.db.engine import Tx
 from minimost.db.models import Message, StoredFile
-from minimost.domain.actions.files import delete_if_unreferenced
+from minimost.domain.actions.account_deletion import pending_purges, purge_messages
+from minimost.domain.actions.files import blob_store, delete_if_unreferenced
 from minimost.domain.context import Ctx
 from minimost.domain.events import Event, EventType, publish_many_on_commit
 from minimost.domain.queries.enrich import current_views
@@ -45,6 +56,10 @@ BATCH = 200
 PAUSE = 0.005  # seconds between batches: lets queued writers (sends) take the lock
 ROW_OVERHEAD = 64  # bytes counted per message row on top of its text
 MIB = 1024 * 1024
+# Blobs and temp files younger than this (wall-clock mtime) are never swept: an upload in
+# flight has its bytes in place before its row commits.
+ORPHAN_GRACE = timedelta(days=1)
+ORPHAN_BATCH = 500  # digests per reference check (one write transaction each)
 
 
 class LeaseLost(Exception):
@@ -64,6 +79,11 @@ class Report:
     files_expired: int = 0
     files_evicted: int = 0
     blobs_removed: int = 0
+    purges_resumed: int = 0
+    messages_purged: int = 0
+    orphan_blobs_checked: int = 0
+    orphan_blobs_removed: int = 0
+    tmp_files_removed: int = 0
     batches: int = 0
     lock_ms_max: float = 0.0
     lock_ms_total: float = 0.0
@@ -83,7 +103,10 @@ class Report:
             f"messages expired {self.messages_expired}, evicted {self.messages_evicted}; "
             f"files expired {self.files_expired}, evicted {self.files_evicted}; "
             f"blobs removed {self.blobs_removed}; {self.batches} batches, write lock "
-            f"held {mean:.1f} ms mean / {self.lock_ms_max:.1f} ms max"
+            f"held {mean:.1f} ms mean / {self.lock_ms_max:.1f} ms max; "
+            f"purges resumed {self.purges_resumed} ({self.messages_purged} messages); "
+            f"orphan blobs removed {self.orphan_blobs_removed} of "
+            f"{self.orphan_blobs_checked} checked, temp files removed {self.tmp_files_removed}"
         )
 
 
@@ -409,14 +432,62 @@ async def enforce_upload_cap(
     return removed
 
 
+# --- repairs ---------------------------------------------------------------------------
+
+
+async def resume_purges(ctx: Ctx, report: Report, keep_going: KeepGoing = _always) -> int:
+    """Finish every hard purge still owed (see ``account_deletion``). Safe alongside a
+    purge still running in a request: each message is deleted and announced once."""
+    resumed = 0
+    for user_id in await pending_purges(ctx):
+        report.messages_purged += await purge_messages(ctx, user_id)
+        report.purges_resumed += 1
+        resumed += 1
+        await _pause(keep_going)
+    return resumed
+
+
+async def sweep_orphans(
+    ctx: Ctx, report: Report, reap: BlobReaper, keep_going: KeepGoing = _always
+) -> int:
+    """Remove blobs no row names that are older than ``ORPHAN_GRACE``, and stale temp
+    files. Walks one prefix directory at a time (never the whole listing in memory)."""
+    store = blob_store(ctx)
+    # mtimes are wall-clock, whatever clock the domain runs on.
+    older_than = time.time() - ORPHAN_GRACE.total_seconds()
+    report.tmp_files_removed += await asyncio.to_thread(store.sweep_tmp, older_than)
+    removed = 0
+    pending: list[str] = []
+
+    async def check(batch: list[str]) -> None:
+        nonlocal removed
+        gone = await reap(ctx, batch)
+        removed += gone
+        report.orphan_blobs_checked += len(batch)
+        report.orphan_blobs_removed += gone
+        await _pause(keep_going)
+
+    for prefix in await asyncio.to_thread(store.prefixes):
+        pending += await asyncio.to_thread(store.old_blobs, prefix, older_than)
+        while len(pending) >= ORPHAN_BATCH:
+            batch, pending = pending[:ORPHAN_BATCH], pending[ORPHAN_BATCH:]
+            await check(batch)
+    if pending:
+        await check(pending)
+    return removed
+
+
 async def run_retention(
     ctx: Ctx, *, reap: BlobReaper | None = None, keep_going: KeepGoing = _always
 ) -> Report:
-    """One full pass: ages first (cheap, usually all that is needed), then the caps."""
+    """One full pass: unfinished purges, ages (cheap, usually all that is needed), the
+    caps, then the orphan sweep."""
     reap = reap or delete_if_unreferenced
     report = Report()
+    await resume_purges(ctx, report, keep_going)
     await expire_files(ctx, report, reap, keep_going)
     await expire_messages(ctx, report, reap, keep_going)
     await enforce_upload_cap(ctx, report, reap, keep_going)
     await enforce_message_cap(ctx, report, reap, keep_going)
+    await sweep_orphans(ctx, report, reap, keep_going)
     return report
