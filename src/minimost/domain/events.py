@@ -81,6 +81,16 @@ def member_event(
     )
 
 
+def message_deleted(message_id: int, conversation_id: int, **extra: Any) -> Event:
+    """``message.deleted``: ``{id, conversation_id}`` (plus e.g. ``purged``) to the
+    conversation, whoever deleted it (its author, an admin, retention, an account purge)."""
+    return Event(
+        EventType.MESSAGE_DELETED,
+        {"id": message_id, "conversation_id": conversation_id, **extra},
+        conversation_id=conversation_id,
+    )
+
+
 def encode_frame(event_id: int, type_: str, conversation_id: int | None, payload: str) -> str:
     conv = "null" if conversation_id is None else str(conversation_id)
     # ``payload`` is already JSON; splice it in rather than decode and re-encode.

@@ -44,7 +44,13 @@ from minimost.db.models import (
 from minimost.domain import audit
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import NotFound
-from minimost.domain.events import Event, EventType, member_event, publish_many_on_commit
+from minimost.domain.events import (
+    Event,
+    EventType,
+    member_event,
+    message_deleted,
+    publish_many_on_commit,
+)
 from minimost.domain.views import conversation_view, user_view
 
 from .accounts import DELETED_PREFIX
@@ -232,13 +238,7 @@ async def purge_messages(ctx: Ctx, user_id: int, chunk: int | None = None) -> in
                 ).scalars()
             )
             events = [
-                Event(
-                    EventType.MESSAGE_DELETED,
-                    {"id": r.id, "conversation_id": r.conversation_id, "purged": True},
-                    conversation_id=r.conversation_id,
-                )
-                for r in rows
-                if r.id in gone
+                message_deleted(r.id, r.conversation_id, purged=True) for r in rows if r.id in gone
             ]
             if events:
                 await publish_many_on_commit(tx, ctx.publisher, events, now)

@@ -16,7 +16,13 @@ from minimost.domain.access import access_conversations, access_message
 from minimost.domain.actions.files import delete_if_unreferenced, detach_files
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from minimost.domain.events import Event, EventType, publish_many_on_commit, publish_on_commit
+from minimost.domain.events import (
+    Event,
+    EventType,
+    message_deleted,
+    publish_many_on_commit,
+    publish_on_commit,
+)
 from minimost.domain.queries.enrich import current_views, enrich
 from minimost.domain.render import Rendered, render_markdown, render_message
 from minimost.domain.views import message_payload, message_select, message_view, user_view
@@ -429,13 +435,6 @@ async def delete_message(ctx: Ctx, actor: Actor, message_id: int) -> None:
         if preview_image is not None:  # and so does the link preview's image
             blobs.add(preview_image)
         await publish_on_commit(
-            tx,
-            ctx.publisher,
-            Event(
-                EventType.MESSAGE_DELETED,
-                {"id": message_id, "conversation_id": row.conversation_id},
-                conversation_id=row.conversation_id,
-            ),
-            now,
+            tx, ctx.publisher, message_deleted(message_id, row.conversation_id), now
         )
     await delete_if_unreferenced(ctx, blobs)

@@ -49,7 +49,7 @@ from minimost.db.models import Message, StoredFile
 from minimost.domain.actions.account_deletion import pending_purges, purge_messages
 from minimost.domain.actions.files import blob_store, delete_if_unreferenced
 from minimost.domain.context import Ctx
-from minimost.domain.events import Event, EventType, publish_many_on_commit
+from minimost.domain.events import Event, EventType, message_deleted, publish_many_on_commit
 from minimost.domain.queries.enrich import current_views
 
 BATCH = 200
@@ -168,14 +168,7 @@ async def delete_messages(
             await publish_many_on_commit(
                 tx,
                 ctx.publisher,
-                [
-                    Event(
-                        EventType.MESSAGE_DELETED,
-                        {"id": row.id, "conversation_id": row.conversation_id},
-                        conversation_id=row.conversation_id,
-                    )
-                    for row in gone
-                ],
+                [message_deleted(row.id, row.conversation_id) for row in gone],
                 now,
             )
     report.held(time.perf_counter() - started)
