@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import insert, text
+from sqlalchemy import delete, insert, text
 
-from minimost.db.models import StoredFile
+from minimost.db.models import Message, StoredFile
 from minimost.domain.clock import FakeClock
 from tests.factories import TestUser, UserFactory
 from tests.web.helpers import API, anonymous, assert_error
@@ -262,3 +262,40 @@ async def test_snippets_are_escaped_with_marks_only(users: UserFactory) -> None:
     assert "<mark>target</mark>" in result["snippet_html"]
     assert result["snippet_html"].startswith("…") and result["snippet_html"].endswith("…")
     assert len(result["snippet_html"]) < 260
+
+
+async def test_date_operators_are_exact_across_days_and_id_gaps(
+    app: FastAPI, users: UserFactory, clock: FakeClock
+) -> None:
+    """The results are exactly what the dates say (UTC days; before/after exclusive), with
+    ids missing (retention deleted rows) and messages on both sides of every boundary."""
+    alice = await users("alice")
+    sent: list[tuple[int, datetime]] = []
+    for _ in range(30):  # 15 days, two messages a day (12:00 and 00:00 UTC)
+        message = await alice.send("general", "tick")
+        sent.append((message["id"], datetime.fromisoformat(message["created_at"])))
+        clock.advance(12 * 3600)
+    gone = {sent[i][0] for i in (0, 5, 6, 7, 19, 29)}
+    async with app.state.minimost.ctx.db.write() as tx:  # as retention does: rows vanish
+        await tx.conn.execute(delete(Message).where(Message.id.in_(gone)))
+    kept = [(i, at) for i, at in sent if i not in gone]
+
+    def expect(test: Any) -> list[int]:
+        return [i for i, at in reversed(kept) if test(at.date().isoformat())]
+
+    for day in ("2025-12-31", "2026-01-01", "2026-01-04", "2026-01-08", "2026-01-15", "2026-02-01"):
+        for op, test in (
+            ("before", lambda d, day=day: d < day),
+            ("after", lambda d, day=day: d > day),
+            ("on", lambda d, day=day: d == day),
+        ):
+            got = [
+                r["message"]["id"]
+                for r in (await search(alice, f"tick {op}:{day}", limit=50))["results"]
+            ]
+            assert got == expect(test), (op, day)
+            alone = [
+                r["message"]["id"]
+                for r in (await search(alice, f"{op}:{day}", limit=50))["results"]
+            ]
+            assert alone == expect(test), (op, day)
