@@ -134,17 +134,11 @@ async def detach_files(tx: Tx, message_ids: Collection[int]) -> set[str]:
     After the commit, pass those to ``delete_if_unreferenced``."""
     if not message_ids:
         return set()
-    rows = (
-        await tx.conn.execute(
-            select(StoredFile.sha256, StoredFile.thumbnail_sha256).where(
-                StoredFile.message_id.in_(list(message_ids))
-            )
-        )
-    ).all()
-    if rows:
-        await tx.conn.execute(
-            delete(StoredFile).where(StoredFile.message_id.in_(list(message_ids)))
-        )
+    rows = await tx.conn.execute(
+        delete(StoredFile)
+        .where(StoredFile.message_id.in_(list(message_ids)))
+        .returning(StoredFile.sha256, StoredFile.thumbnail_sha256)
+    )
     return _shas(rows)
 
 

@@ -47,7 +47,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from minimost.db.engine import Tx
 from minimost.db.models import Message, StoredFile
 from minimost.domain.actions.account_deletion import pending_purges, purge_messages
-from minimost.domain.actions.files import blob_store, delete_if_unreferenced
+from minimost.domain.actions.files import blob_store, delete_if_unreferenced, detach_files
 from minimost.domain.context import Ctx
 from minimost.domain.events import Event, EventType, message_deleted, publish_many_on_commit
 from minimost.domain.queries.enrich import current_views
@@ -144,13 +144,7 @@ async def delete_messages(
     async with ctx.db.write() as tx:
         # From holding the writer (not from queueing for it) to the end of the commit.
         started = time.perf_counter()
-        shas = (
-            await tx.conn.execute(
-                delete(StoredFile)
-                .where(StoredFile.message_id.in_(ids))
-                .returning(StoredFile.sha256, StoredFile.thumbnail_sha256)
-            )
-        ).all()
+        blobs = await detach_files(tx, ids)
         gone = (
             await tx.conn.execute(
                 delete(Message)
@@ -172,8 +166,8 @@ async def delete_messages(
                 now,
             )
     report.held(time.perf_counter() - started)
-    await _reap(ctx, reap, (s for row in shas for s in row), report)
-    await _reap(ctx, reap, (row.preview_image_sha256 for row in gone), report)  # previews
+    blobs.update(row.preview_image_sha256 for row in gone if row.preview_image_sha256)
+    await _reap(ctx, reap, blobs, report)
     return [(row.id, row.author_id) for row in gone]
 
 
