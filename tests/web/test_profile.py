@@ -183,3 +183,14 @@ async def test_no_avatar_and_unknown_users_are_404(users: UserFactory) -> None:
     alice = await users("alice")
     assert_error(await alice.get(f"{API}/users/{alice.id}/avatar"), 404, "not_found")
     assert_error(await alice.get(f"{API}/users/999999/avatar"), 404, "not_found")
+
+
+async def test_an_unversioned_avatar_url_is_revalidated_not_cached_for_good(
+    users: UserFactory,
+) -> None:
+    """Only ``?v=`` URLs name fixed content; the bare URL changes with the next avatar."""
+    alice = await users("alice")
+    await alice.put(f"{API}/me/avatar", files={"file": ("1.png", png())})
+    got = await alice.get(f"{API}/users/{alice.id}/avatar")
+    assert got.status_code == 200
+    assert got.headers["cache-control"] == "private, no-cache"

@@ -20,6 +20,7 @@ from minimost.ratelimit import user_key
 from minimost.web.deps import ActorDep, StateDep
 from minimost.web.schemas.common import ERRORS, IdPath
 from minimost.web.schemas.files import FileUploadOut, multipart_body
+from minimost.web.state import AppState
 from minimost.web.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1", tags=["files"], responses=ERRORS)
@@ -59,6 +60,29 @@ def serve_blob(
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return FileResponse(path, media_type=media_type, headers=headers, stat_result=stat_result)
+
+
+# ``?v=`` names the content: what is cached under it never changes.
+VERSIONED_CACHE = "private, max-age=31536000, immutable"
+# Without ``v`` the image may change (a new avatar, a preview of another link): revalidate.
+UNVERSIONED_CACHE = "private, no-cache"
+
+
+def serve_versioned_image(
+    request: Request, state: AppState, sha256: str, v: str | None, *, what: str
+) -> Response:
+    """A WebP we made (avatar, preview image) under a ``?v=<sha prefix>`` URL. A ``v``
+    naming an older image is a 404, so a year-long cache can never show a stale one."""
+    if v is not None and not sha256.startswith(v):
+        raise NotFound(f"no such {what}")
+    return serve_blob(
+        request,
+        files.blob_store(state.ctx).path(sha256),
+        sha256=sha256,
+        media_type="image/webp",
+        filename=None,
+        cache=VERSIONED_CACHE if v is not None else UNVERSIONED_CACHE,
+    )
 
 
 @router.post(

@@ -7,19 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from minimost.domain.actions import files
-from minimost.domain.errors import NotFound
 from minimost.domain.queries.previews import readable_preview_image
 from minimost.web.deps import ActorDep, StateDep
-from minimost.web.routes.files import serve_blob
+from minimost.web.routes.files import serve_versioned_image
 from minimost.web.schemas.common import ERRORS, IdPath
 
 router = APIRouter(prefix="/api/v1", tags=["messages"], responses=ERRORS)
-
-# ``?v=`` names the content: what is cached under it never changes.
-VERSIONED_CACHE = "private, max-age=31536000, immutable"
-# Without ``v`` the image may change (the message is edited to another link): revalidate.
-UNVERSIONED_CACHE = "private, no-cache"
 
 
 @router.get(
@@ -37,13 +30,4 @@ async def preview_image(
     """The image of the message's link preview (WebP), for readers of its conversation.
     404 when it has none, or when ``v`` names an image it no longer has."""
     sha = await readable_preview_image(state.ctx.db, actor, message_id)
-    if v is not None and not sha.startswith(v):
-        raise NotFound("no such preview image")
-    return serve_blob(
-        request,
-        files.blob_store(state.ctx).path(sha),
-        sha256=sha,
-        media_type="image/webp",
-        filename=None,
-        cache=VERSIONED_CACHE if v is not None else UNVERSIONED_CACHE,
-    )
+    return serve_versioned_image(request, state, sha, v, what="preview image")

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from minimost.domain.actions import files, profile
-from minimost.domain.errors import NotFound
 from minimost.domain.queries.files import avatar_of
 from minimost.ratelimit import user_key
 from minimost.web.deps import ActorDep, StateDep
-from minimost.web.routes.files import MIB, serve_blob
+from minimost.web.routes.files import MIB, serve_versioned_image
 from minimost.web.schemas.common import ERRORS, IdPath
 from minimost.web.schemas.files import ProfileIn, ProfileOut, multipart_body
 from minimost.web.state import AppState
@@ -20,7 +19,6 @@ from minimost.web.uploads import read_upload
 router = APIRouter(prefix="/api/v1", tags=["profile"], responses=ERRORS)
 
 # The URL carries the content hash (``?v=``): a new avatar is a new URL, so cache for good.
-AVATAR_CACHE = "private, max-age=31536000, immutable"
 
 
 def _changed(state: AppState, user: dict[str, Any]) -> ProfileOut:
@@ -76,13 +74,4 @@ async def get_avatar(
     """Any signed-in user may see anyone's avatar; 404 when they have none, or when ``v``
     names an older one (what is cached under a versioned URL must never change)."""
     sha = await avatar_of(state.ctx.db, user_id)
-    if v is not None and not sha.startswith(v):
-        raise NotFound("no such avatar")
-    return serve_blob(
-        request,
-        files.blob_store(state.ctx).path(sha),
-        sha256=sha,
-        media_type="image/webp",
-        filename=None,
-        cache=AVATAR_CACHE,
-    )
+    return serve_versioned_image(request, state, sha, v, what="avatar")
