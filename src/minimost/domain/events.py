@@ -81,6 +81,12 @@ def member_event(
     )
 
 
+def message_updated(view: Mapping[str, Any]) -> Event:
+    """``message.updated``: the whole message as it is now (``queries.enrich.current_views``),
+    to its conversation; an edit, a link preview, a lost attachment alike."""
+    return Event(EventType.MESSAGE_UPDATED, view, conversation_id=int(view["conversation_id"]))
+
+
 def message_deleted(message_id: int, conversation_id: int, **extra: Any) -> Event:
     """``message.deleted``: ``{id, conversation_id}`` (plus e.g. ``purged``) to the
     conversation, whoever deleted it (its author, an admin, retention, an account purge)."""

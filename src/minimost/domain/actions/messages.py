@@ -20,6 +20,7 @@ from minimost.domain.events import (
     Event,
     EventType,
     message_deleted,
+    message_updated,
     publish_many_on_commit,
     publish_on_commit,
 )
@@ -382,25 +383,24 @@ async def edit_message(ctx: Ctx, actor: Actor, message_id: int, text: str) -> di
     now = ctx.clock.now()
     link = first_link(html)
     async with ctx.db.write() as tx:
-        row = await _own_live_message(tx, actor, message_id)
-        old_html = await tx.conn.scalar(select(Message.body_html).where(Message.id == message_id))
+        await _own_live_message(tx, actor, message_id)  # 404 / 403 unless mine and live
+        old_html, old_image = (
+            await tx.conn.execute(
+                select(Message.body_html, Message.preview_image_sha256).where(
+                    Message.id == message_id
+                )
+            )
+        ).one()
         relinked = first_link(old_html or "") != link
         values: dict[str, Any] = {"body_md": text, "body_html": html, "edited_at": now}
-        old_image = None
         if relinked:
             values["preview"] = None  # it described the old link; a new one may follow
             values["preview_image_sha256"] = None
-            old_image = await tx.conn.scalar(
-                select(Message.preview_image_sha256).where(Message.id == message_id)
-            )
+        else:
+            old_image = None  # the card, and its image, stay
         await tx.conn.execute(update(Message).where(Message.id == message_id).values(**values))
         view = (await current_views(tx.conn, [message_id]))[0]
-        await publish_on_commit(
-            tx,
-            ctx.publisher,
-            Event(EventType.MESSAGE_UPDATED, view, conversation_id=row.conversation_id),
-            now,
-        )
+        await publish_on_commit(tx, ctx.publisher, message_updated(view), now)
     if old_image is not None:
         await delete_if_unreferenced(ctx, old_image)
     if relinked:

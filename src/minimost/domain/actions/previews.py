@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from minimost.db.models import Message
 from minimost.domain.actions.files import blob_store, delete_if_unreferenced, lock_blobs
 from minimost.domain.context import Ctx
-from minimost.domain.events import Event, EventType, publish_on_commit
+from minimost.domain.events import message_updated, publish_on_commit
 from minimost.domain.queries.enrich import current_views
 from minimost.domain.views import message_select
 from minimost.files.store import Staged
@@ -70,12 +70,7 @@ async def set_preview(
                 .values(preview=orjson.dumps(stored).decode(), preview_image_sha256=sha)
             )
             view = (await current_views(tx.conn, [message_id]))[0]
-            await publish_on_commit(
-                tx,
-                ctx.publisher,
-                Event(EventType.MESSAGE_UPDATED, view, conversation_id=row.conversation_id),
-                now,
-            )
+            await publish_on_commit(tx, ctx.publisher, message_updated(view), now)
     except Exception:
         if sha is not None:  # placed, but the row naming it never committed
             await delete_if_unreferenced(ctx, sha)

@@ -49,7 +49,12 @@ from minimost.db.models import Message, StoredFile
 from minimost.domain.actions.account_deletion import pending_purges, purge_messages
 from minimost.domain.actions.files import blob_store, delete_if_unreferenced, detach_files
 from minimost.domain.context import Ctx
-from minimost.domain.events import Event, EventType, message_deleted, publish_many_on_commit
+from minimost.domain.events import (
+    Event,
+    message_deleted,
+    message_updated,
+    publish_many_on_commit,
+)
 from minimost.domain.queries.enrich import current_views
 
 BATCH = 200
@@ -175,10 +180,7 @@ async def _updated_views(tx: Tx, message_ids: set[int]) -> list[Event]:
     """``message.updated`` for messages that lost an attachment (open tabs drop it)."""
     if not message_ids:
         return []
-    return [
-        Event(EventType.MESSAGE_UPDATED, view, conversation_id=view["conversation_id"])
-        for view in await current_views(tx.conn, sorted(message_ids))
-    ]
+    return [message_updated(view) for view in await current_views(tx.conn, sorted(message_ids))]
 
 
 async def delete_files(
