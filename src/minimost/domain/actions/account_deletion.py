@@ -30,14 +30,11 @@ from sqlalchemy import delete, exists, func, select, update
 
 from minimost.db.engine import Tx
 from minimost.db.models import (
-    ApiToken,
     Conversation,
     Membership,
     Message,
-    PasswordReset,
     Pin,
     Reaction,
-    Session,
     StoredFile,
     User,
 )
@@ -56,7 +53,7 @@ from minimost.domain.views import conversation_view, user_view
 from .accounts import DELETED_PREFIX
 from .credentials import verify_own_password
 from .files import delete_if_unreferenced, detach_files
-from .sessions import session_ended_event
+from .sessions import end_every_credential
 
 Mode = Literal["soft", "hard"]
 DELETED_NAME = "Deleted User"
@@ -103,16 +100,10 @@ async def remove_account(
                 purge_requested_at=now if mode == "hard" else None,
             )
         )
-        sessions = (
-            (await tx.conn.execute(select(Session.id).where(Session.user_id == user_id)))
-            .scalars()
-            .all()
-        )
-        for table in (Session, ApiToken, PasswordReset):
-            await tx.conn.execute(delete(table).where(table.user_id == user_id))
+        signed_out = await end_every_credential(tx, user_id)
         view = user_view(user_id, new_name, DELETED_NAME)
         events = await _leave_channels(tx, user_id, view, now)
-        events.append(session_ended_event(user_id, [int(s) for s in sessions], everything=True))
+        events.append(signed_out)
         # The same shape as a profile change (actions.profile), plus ``deleted``.
         events.append(Event(EventType.USER_UPDATED, {"user": view, "deleted": True}))
         await publish_many_on_commit(tx, ctx.publisher, events, now)

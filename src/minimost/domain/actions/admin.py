@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from minimost.db.engine import Tx
-from minimost.db.models import ApiToken, PasswordReset, Session, User
+from minimost.db.models import User
 from minimost.domain import audit
 from minimost.domain.actions.accounts import normalize_username
 from minimost.domain.context import Ctx
@@ -22,7 +22,7 @@ from minimost.domain.errors import Conflict, NotFound
 from minimost.domain.events import Event, EventType, publish_many_on_commit
 from minimost.domain.views import user_view
 
-from .sessions import session_ended_event
+from .sessions import end_every_credential
 
 CLI_ACTOR = "cli"
 LAST_ADMIN = "last_admin"
@@ -131,19 +131,6 @@ async def _publish(ctx: Ctx, tx: Tx, events: list[Event]) -> None:
     await publish_many_on_commit(tx, ctx.publisher, events, ctx.clock.now())
 
 
-async def _end_credentials(tx: Tx, user_id: int) -> Event:
-    """Every way in ends: sessions and API tokens. The returned ``session.ended`` (all)
-    makes every process close the user's sockets and forget its cached actor."""
-    sessions = (
-        (await tx.conn.execute(select(Session.id).where(Session.user_id == user_id)))
-        .scalars()
-        .all()
-    )
-    await tx.conn.execute(delete(Session).where(Session.user_id == user_id))
-    await tx.conn.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
-    return session_ended_event(user_id, [int(s) for s in sessions], everything=True)
-
-
 async def set_disabled(ctx: Ctx, username: str, disabled: bool, who: Operator = CLI) -> bool:
     """Disable (sessions and tokens end, log-in refused) or enable. False: already so."""
     action = "disable" if disabled else "enable"
@@ -154,8 +141,7 @@ async def set_disabled(ctx: Ctx, username: str, disabled: bool, who: Operator = 
                 return False
             if disabled:
                 await _guard_last_admin(ctx, tx, who, row, action)
-                events = [await _end_credentials(tx, row.id)]
-                await tx.conn.execute(delete(PasswordReset).where(PasswordReset.user_id == row.id))
+                events = [await end_every_credential(tx, row.id)]
             else:
                 events = []
             await tx.conn.execute(

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from minimost.db.engine import Tx
-from minimost.db.models import ApiToken, Session
+from minimost.db.models import ApiToken, PasswordReset, Session
 from minimost.domain import audit
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import NotFound
@@ -35,6 +35,20 @@ def session_ended_event(user_id: int, session_ids: list[int], *, everything: boo
         {"session_ids": sorted(session_ids), "all": everything},
         user_id=user_id,
     )
+
+
+async def end_every_credential(tx: Tx, user_id: int) -> Event:
+    """Every way in ends, inside ``tx``: sessions, API tokens and unused reset links (an
+    account disabled or deleted). The returned ``session.ended`` (all), published on
+    commit, makes every process close the user's sockets and forget its cached actor."""
+    sessions = (
+        (await tx.conn.execute(select(Session.id).where(Session.user_id == user_id)))
+        .scalars()
+        .all()
+    )
+    for table in (Session, ApiToken, PasswordReset):
+        await tx.conn.execute(delete(table).where(table.user_id == user_id))
+    return session_ended_event(user_id, [int(s) for s in sessions], everything=True)
 
 
 async def end_sessions(
