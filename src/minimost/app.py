@@ -36,7 +36,6 @@ from minimost.linkpreview.service import LinkPreviewer
 from minimost.ratelimit import RateLimiter
 from minimost.realtime import ephemeral
 from minimost.realtime.bus.base import bus_from_url
-from minimost.realtime.bus.memory import MemoryBus
 from minimost.realtime.hub import Hub
 from minimost.realtime.presence import PresenceTracker
 from minimost.realtime.publisher import BusPublisher
@@ -100,15 +99,19 @@ async def _housekeeping(ctx: Ctx, every: float = 3600.0) -> None:
         await asyncio.sleep(every)
 
 
-async def _watch_other_writers(hub: Hub, db: Database, every: float = 2.0) -> None:
-    """On the in-process bus, other processes (the admin CLI) write events this process
-    never hears of: look at the newest event id now and then so the hub delivers them."""
+async def _watch_committed(hub: Hub, db: Database, every: float = 2.0) -> None:
+    """Look at the newest event id now and then, so the hub delivers from the events table
+    whatever never reached it over the bus: events written by another process that cannot
+    reach our bus (the admin CLI beside the in-process bus), or published while Redis was
+    down (the publish failed after the commit, or our subscription was away)."""
     while True:
         await asyncio.sleep(every)
         try:
             hub.note_committed(await last_event_id(db))
-        except Exception:
-            log.exception("could not read the newest event id; retrying")
+        except Exception as exc:
+            log.warning(
+                "could not read the newest event id (%s: %s); retrying", type(exc).__name__, exc
+            )
 
 
 async def _until_ready(task: asyncio.Task[None], ready: asyncio.Event) -> None:
@@ -145,7 +148,8 @@ def create_app(
     presence = PresenceTracker(hub)
     typing = TypingRelay(hub)
     previews = LinkPreviewer(settings) if settings.link_previews else None
-    ctx = build_ctx(settings, db, BusPublisher(bus), clock, presence, previews)
+    publisher = BusPublisher(bus, on_lost=hub.note_committed)
+    ctx = build_ctx(settings, db, publisher, clock, presence, previews)
     if ca_path is None and settings.tls:
         ca_path = settings.data_dir / "tls" / "ca.pem"
     registry = CollectorRegistry()
@@ -210,11 +214,8 @@ def create_app(
         # Subscribed first, so the snapshots the other nodes send in answer are not missed.
         presence_task = asyncio.create_task(presence.run(bus), name="minimost-presence")
         housekeeping = asyncio.create_task(_housekeeping(ctx), name="minimost-housekeeping")
-        background = [hub_task, housekeeping, ephemeral_task]
-        if isinstance(bus, MemoryBus):
-            background.append(
-                asyncio.create_task(_watch_other_writers(hub, db), name="minimost-other-writers")
-            )
+        committed = asyncio.create_task(_watch_committed(hub, db), name="minimost-committed")
+        background = [hub_task, housekeeping, ephemeral_task, committed]
         # Retention in one process of the cluster (a lease); reloaded settings poke it.
         janitor = state.janitor = Janitor(ctx)
         janitor_task = asyncio.create_task(janitor.run_forever(), name="minimost-janitor")

@@ -13,6 +13,7 @@ PostgreSQL uses one pool for both; the event log keeps commit order with an advi
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -22,6 +23,8 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
 ORDER_LOCK_KEY = 727002
@@ -118,7 +121,14 @@ class Database:
             # Committed. Hooks run while this (SQLite: the only) writer connection is still
             # held, so events are published in commit order within a process.
             for hook in tx._after_commit:
-                await hook()
+                try:
+                    await hook()
+                except Exception as exc:
+                    # The change is committed, so the caller must hear success. A hook's
+                    # work is a notification that is repaired elsewhere (events: from the
+                    # events table) or only reported (the audit file line): one line here.
+                    name = getattr(hook, "__qualname__", repr(hook))
+                    log.error("after commit: %s failed: %s: %s", name, type(exc).__name__, exc)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

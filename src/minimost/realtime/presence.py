@@ -31,7 +31,7 @@ from typing import Any, cast
 
 import orjson
 
-from .bus.base import EPHEMERAL_CHANNEL, Bus
+from .bus.base import EPHEMERAL_CHANNEL, Bus, OutageLog
 from .hub import Connection, Hub
 from .presence_model import (
     OVERRIDES,
@@ -86,6 +86,7 @@ class PresenceTracker:
         self._snapshot_asked = False
         self._wake = asyncio.Event()
         self._bus: Bus | None = None
+        self._outage = OutageLog(log, "presence")
         self._flush_timer: asyncio.TimerHandle | None = None
         self._visible_json: str | None = None
         self.broadcasts = 0  # presence frames queued to sockets (for tests and metrics)
@@ -159,8 +160,10 @@ class PresenceTracker:
         message = _dumps({"k": "p.override", "u": user_id, "o": override})
         try:
             await self._bus.publish(EPHEMERAL_CHANNEL, message)
-        except Exception:  # the nodes holding the user's sockets repeat it in their snapshots
-            log.warning("presence: could not publish an override", exc_info=True)
+        except Exception as exc:  # the nodes holding the user's sockets repeat it in snapshots
+            self._outage.failed(exc)
+        else:
+            self._outage.succeeded()
 
     def apply_override(self, user_id: int, override: str | None) -> None:
         value = as_override(override)
@@ -249,9 +252,10 @@ class PresenceTracker:
         assert self._bus is not None
         try:
             await self._bus.publish(EPHEMERAL_CHANNEL, _dumps(message))
-        except Exception:
-            log.warning("presence: could not publish to the bus", exc_info=True)
+        except Exception as exc:
+            self._outage.failed(exc)
             return False
+        self._outage.succeeded()
         return True
 
     # --- broadcasting --------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from .bus.base import EPHEMERAL_CHANNEL, Bus
+from .bus.base import EPHEMERAL_CHANNEL, Bus, OutageLog
 from .hub import Connection, Hub
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class TypingRelay:
         self._flush_every = flush_every
         self._monotonic = monotonic
         self._bus: Bus | None = None
+        self._outage = OutageLog(log, "typing")
         # (socket, conversation) -> when its last notification was accepted.
         self._recent: dict[tuple[Connection, int], float] = {}
         # conversation -> users who typed in it since the last flush (from any process).
@@ -79,8 +80,10 @@ class TypingRelay:
         message = orjson.dumps({"k": KIND, "c": conversation_id, "u": conn.user_id})
         try:
             await self._bus.publish(EPHEMERAL_CHANNEL, message)
-        except Exception:  # a lost typing hint is harmless; the socket must not die of it
-            log.warning("typing: could not publish to the bus", exc_info=True)
+        except Exception as exc:  # a lost typing hint is harmless; the socket must not die of it
+            self._outage.failed(exc)
+        else:
+            self._outage.succeeded()
 
     # --- from the bus (every process, this one included) -------------------------------
     def receive(self, message: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ lazily so Redis stays optional (the approach of encode/broadcaster).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
@@ -37,3 +38,29 @@ def bus_from_url(url: str) -> Bus:
 
         return RedisBus(url)
     raise ValueError(f"unsupported bus URL: {url}")
+
+
+class OutageLog:
+    """Publish failures, logged without spam: the first of an outage in one line (no
+    traceback: the cause is the bus, not our code), then nothing until a publish works
+    again, which is logged with the count. Each publishing component keeps its own."""
+
+    def __init__(self, logger: logging.Logger, what: str) -> None:
+        self._log = logger
+        self._what = what
+        self.failures = 0
+
+    def failed(self, exc: BaseException) -> None:
+        self.failures += 1
+        if self.failures == 1:
+            self._log.warning(
+                "%s: could not publish to the bus (%s: %s); not logged again until it works",
+                self._what, type(exc).__name__, exc,
+            )  # fmt: skip
+
+    def succeeded(self) -> None:
+        if self.failures:
+            self._log.info(
+                "%s: publishing to the bus again (%d failed meanwhile)", self._what, self.failures
+            )
+            self.failures = 0

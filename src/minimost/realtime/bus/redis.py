@@ -81,6 +81,7 @@ class RedisBus:
                         await self._subscribe(pubsub, name)
                     except (RedisConnectionError, RedisTimeout, OSError):
                         continue
+                    log.info("redis bus: subscribed to %s again", name)
 
         try:
             yield messages()
