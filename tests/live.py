@@ -262,8 +262,11 @@ class InProcessServer:
 
 
 @contextlib.asynccontextmanager
-async def serve_app(settings: Settings) -> AsyncIterator[InProcessServer]:
+async def serve_app(
+    settings: Settings, prepare: Callable[[FastAPI], None] | None = None
+) -> AsyncIterator[InProcessServer]:
     """``create_app(settings)`` served by uvicorn on a free port of 127.0.0.1 (no TLS).
+    ``prepare`` may add test-only routes or middleware before it starts.
 
     ``MiniMostServer`` is the production ``uvicorn.Server`` subclass (``minimost serve``
     uses it): its shutdown closes our sockets with 1001 before uvicorn's generic 1012.
@@ -275,6 +278,8 @@ async def serve_app(settings: Settings) -> AsyncIterator[InProcessServer]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     app = create_app(settings)
+    if prepare is not None:
+        prepare(app)
     config = uvicorn.Config(
         app,
         ws="websockets-sansio",

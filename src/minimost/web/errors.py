@@ -1,15 +1,27 @@
 """Every failure becomes ``{"error": {"code", "message"}}`` with the right status; never a
-stack trace. Unexpected exceptions are logged with a reference the user can quote."""
+stack trace. Unexpected exceptions are logged with a reference the user can quote.
+
+An unexpected exception is logged in ONE line (reference, type, message, and the file and
+line it came from); its traceback only at DEBUG. Starlette's ``ServerErrorMiddleware``
+answers it (through ``_unexpected``) and then re-raises it "so servers can log it", which
+would make uvicorn print the traceback: ``_Contained``, wrapped around the whole stack,
+stops it there. It also answers what nothing inside answered (a WebSocket handler that
+failed: close 1011). A response that already started (a stream that broke midway) cannot
+become a 500: the server then ends the connection, so the client sees a cut-off body and
+not a complete-looking one.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from minimost.domain.errors import AccountLocked, DomainError, Invalid, RateLimited
 from minimost.web.responses import json_response
@@ -80,10 +92,64 @@ async def _http(_: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
 
 
-async def _unexpected(_: Request, exc: Exception) -> Response:
-    ref = secrets.token_hex(4)
-    log.error("unhandled error ref=%s", ref, exc_info=exc)
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    ref = log_unexpected(exc, f"{request.method} {request.url.path}")
     return error_response(500, "internal_error", f"internal error (reference {ref})")
+
+
+def log_unexpected(exc: BaseException, where: str) -> str:
+    """One ERROR line for an unexpected exception (its traceback at DEBUG); returns the
+    reference quoted to the client."""
+    ref = secrets.token_hex(4)
+    frames = traceback.extract_tb(exc.__traceback__)
+    origin = f" at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+    # The first line of the message only: database errors append the SQL and its parameters.
+    message = (str(exc).splitlines() or [""])[0][:300]
+    log.error(
+        "unhandled error ref=%s in %s: %s: %s%s", ref, where, type(exc).__name__, message, origin
+    )
+    log.debug("traceback of ref=%s", ref, exc_info=exc)
+    return ref
+
+
+class _Contained:
+    """The outermost layer: no exception reaches the server (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        answered = False
+
+        async def watching_send(message: Message) -> None:
+            nonlocal answered
+            if message["type"] in ("http.response.start", "websocket.close"):
+                answered = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        except Exception as exc:
+            if scope["type"] == "http":
+                if not answered:  # ServerErrorMiddleware always answers; this is a backstop
+                    ref = log_unexpected(exc, f"{scope['method']} {scope['path']}")
+                    response = error_response(
+                        500, "internal_error", f"internal error (reference {ref})"
+                    )
+                    await response(scope, receive, send)
+                # else: answered and logged by ``_unexpected`` already.
+                return
+            log_unexpected(exc, f"WebSocket {scope['path']}")
+            if not answered:
+                # 1011: the server met an unexpected condition (before the accept, the
+                # server turns the close into an HTTP 403 for the handshake).
+                try:
+                    await send({"type": "websocket.close", "code": 1011, "reason": ""})
+                except Exception as close_error:  # the socket is already gone
+                    log.debug("could not close the socket: %s", close_error)
 
 
 def install(app: FastAPI) -> None:
@@ -91,3 +157,9 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)
+    build = app.build_middleware_stack
+
+    def contained() -> ASGIApp:
+        return _Contained(build())
+
+    app.build_middleware_stack = contained  # type: ignore[method-assign]
