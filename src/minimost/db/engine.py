@@ -13,6 +13,7 @@ PostgreSQL uses one pool for both; the event log keeps commit order with an advi
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,12 +23,38 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from minimost.domain.errors import StorageFull
 
 log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
 ORDER_LOCK_KEY = 727002
+SQLITE_FULL = 13
+PG_DISK_FULL = "53100"
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's "database or disk is full", PostgreSQL's ``disk_full`` (e.g. "could not
+    extend file"), or the OS's own ENOSPC/EDQUOT, however the driver wrapped it."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in NO_SPACE:
+            return True
+        if getattr(current, "sqlite_errorcode", None) == SQLITE_FULL:
+            return True
+        if getattr(current, "sqlstate", None) == PG_DISK_FULL:
+            return True
+        if isinstance(current, DBAPIError):
+            current = current.orig
+        else:
+            current = current.__cause__ or current.__context__
+    return False
 
 
 class Tx:
@@ -114,10 +141,17 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
+        """A write transaction; raises ``StorageFull`` when it found no space left (the
+        transaction rolled back), so the caller answers that and not an internal error."""
         async with self.write_engine.connect() as conn:
             tx = Tx(conn, self.dialect)
-            async with conn.begin():
-                yield tx
+            try:
+                async with conn.begin():
+                    yield tx
+            except DBAPIError as exc:
+                if is_disk_full(exc):
+                    raise StorageFull() from exc
+                raise
             # Committed. Hooks run while this (SQLite: the only) writer connection is still
             # held, so events are published in commit order within a process.
             for hook in tx._after_commit:

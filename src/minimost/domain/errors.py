@@ -50,6 +50,18 @@ class TooLarge(DomainError):
     code = "payload_too_large"
 
 
+class StorageFull(DomainError):
+    """A write found no space left: the disk of the data directory or of the database is
+    full (``web.errors`` answers 507 and ``/readyz`` turns not-ready until writes work)."""
+
+    code = "insufficient_storage"
+
+    def __init__(
+        self, message: str = "the server has no storage space left; try again later"
+    ) -> None:
+        super().__init__(message)
+
+
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"

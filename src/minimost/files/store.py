@@ -6,24 +6,39 @@ crash leaves at most a stray temp file. The same bytes uploaded twice are one bl
 Files are 0600 and directories 0700: the server user alone reads them.
 
 Which blobs are still used is the database's business (``actions.files``); this module only
-puts, opens, measures and removes.
+puts, opens, measures and removes. A full disk (ENOSPC, EDQUOT) while putting raises
+``StorageFull``, with the half-written temp file removed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from minimost.domain.errors import TooLarge
+from minimost.domain.errors import StorageFull, TooLarge
 
 _SHA = re.compile(r"[0-9a-f]{64}")
 _PREFIX = re.compile(r"[0-9a-f]{2}")
 CHUNK = 256 * 1024
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextlib.contextmanager
+def _space_needed() -> Iterator[None]:
+    """Turn "no space left" into ``StorageFull``; other OS errors stay what they are."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in NO_SPACE:
+            raise StorageFull() from exc
+        raise
 
 
 class BlobStore:
@@ -56,9 +71,10 @@ class BlobStore:
 
     def staging(self, max_bytes: int, *, code: str = "file_too_large") -> Staged:
         """A temp file that hashes as it is written and refuses to grow past ``max_bytes``."""
-        _private_dir(self.root)
-        _private_dir(self.tmp)
-        return Staged(self.tmp, max_bytes, code)
+        with _space_needed():
+            _private_dir(self.root)
+            _private_dir(self.tmp)
+            return Staged(self.tmp, max_bytes, code)
 
     def stage_bytes(self, data: bytes) -> Staged:
         """``data`` (a thumbnail, an avatar) staged and finished, ready to ``commit``."""
@@ -82,10 +98,21 @@ class BlobStore:
         if target.is_file():
             staged.discard()
             return sha
-        _private_dir(target.parent)
-        os.replace(staged.path, target)
-        _fsync_dir(target.parent)
+        with _space_needed():
+            _private_dir(target.parent)
+            os.replace(staged.path, target)
+            _fsync_dir(target.parent)
         return sha
+
+    def probe(self, size: int = 64 * 1024) -> None:
+        """Write ``size`` bytes to a temp file, fsync and remove it: raises ``StorageFull``
+        if the uploads' file system has no room (``/readyz`` after a failed write)."""
+        staged = self.staging(size)
+        try:
+            staged.write(os.urandom(size))
+            staged.finish()
+        finally:
+            staged.discard()
 
     def prefixes(self) -> list[str]:
         """The two-hex-digit directories blobs live in (never ``tmp``), sorted."""
@@ -143,13 +170,23 @@ class Staged:
         if self.size > self.max_bytes:
             raise TooLarge(too_large_message(self.max_bytes), code=self._code)
         self._hash.update(chunk)
-        self._file.write(chunk)
+        try:
+            with _space_needed():
+                self._file.write(chunk)
+        except StorageFull:
+            self.discard()
+            raise
 
     def finish(self) -> str:
         """Flush and fsync; returns the SHA-256. Safe to call more than once."""
         if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            try:
+                with _space_needed():
+                    self._file.flush()
+                    os.fsync(self._file.fileno())
+            except StorageFull:
+                self.discard()
+                raise
             self._file.close()
             self._file = None
             self._sha = self._hash.hexdigest()
@@ -158,7 +195,9 @@ class Staged:
 
     def discard(self) -> None:
         if self._file is not None:
-            self._file.close()
+            # Closing flushes the buffer, which fails again on a full disk: nothing to keep.
+            with contextlib.suppress(OSError):
+                self._file.close()
             self._file = None
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()

@@ -23,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from minimost.domain.errors import AccountLocked, DomainError, Invalid, RateLimited
+from minimost.domain.errors import AccountLocked, DomainError, Invalid, RateLimited, StorageFull
 from minimost.web.responses import json_response
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ HTTP_CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    507: "insufficient_storage",
 }
 
 
@@ -68,6 +69,21 @@ async def _domain(_: Request, exc: Exception) -> Response:
         headers = {"Retry-After": str(exc.retry_after)}
     fields = exc.fields if isinstance(exc, Invalid) else None
     return error_response(exc.status, exc.code, exc.message, fields=fields, headers=headers)
+
+
+async def _storage_full(request: Request, exc: Exception) -> Response:
+    """507: the write found no space (the domain says so with ``StorageFull``). Marks the
+    app not ready (``/readyz``) until a probe write succeeds; logged once per episode."""
+    assert isinstance(exc, StorageFull)
+    state = request.app.state.minimost
+    if not state.storage_full:
+        state.storage_full = True
+        cause = exc.__cause__
+        log.warning(
+            "no storage space left (%s %s: %s); answering 507 and not ready until writes work",
+            request.method, request.url.path, (str(cause).splitlines() or [""])[0][:300],
+        )  # fmt: skip
+    return error_response(507, exc.code, exc.message)
 
 
 async def _validation(_: Request, exc: Exception) -> Response:
@@ -154,6 +170,7 @@ class _Contained:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(StorageFull, _storage_full)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)

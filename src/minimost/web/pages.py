@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -9,11 +10,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from minimost.domain.errors import NotFound, Unauthenticated
+from minimost.domain.actions.maintenance import probe_storage
+from minimost.domain.errors import NotFound, StorageFull, Unauthenticated
 from minimost.web.deps import COOKIE, StateDep, resolve_actor
 
 from .apidocs import render_api_docs
 
+log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 router = APIRouter(include_in_schema=False)
 
@@ -65,12 +68,24 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(state: StateDep) -> Response:
-    """Readiness: the database answers."""
+    """Readiness: the database answers, and, after a write found no space left, writes
+    work again (a probe write to the database and the data directory)."""
     try:
         async with state.ctx.db.read() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception:
         return Response('{"status":"unavailable"}', status_code=503, media_type="application/json")
+    if state.storage_full:
+        try:
+            await probe_storage(state.ctx)
+        except StorageFull:
+            return Response(
+                '{"status":"unavailable","reason":"insufficient_storage"}',
+                status_code=503,
+                media_type="application/json",
+            )
+        state.storage_full = False
+        log.warning("storage space is back: writes work again, ready")
     return Response('{"status":"ready"}', media_type="application/json")
 
 

@@ -39,6 +39,8 @@ class AppState:
     # Background jobs started by the lifespan (retention janitor, settings reload).
     janitor: Janitor | None = None
     settings_watcher: SettingsWatcher | None = None
+    # A write found no space left: /readyz is not ready until a probe write succeeds.
+    storage_full: bool = False
 
     def csrf_for(self, session_token: str) -> str:
         """CSRF token bound to the session: derivable, so nothing extra is stored."""

@@ -6,13 +6,17 @@ retention janitor for messages and files (size caps, fair eviction) builds on th
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import timedelta
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from minimost.db.models import Event, ServerSecret, Session
 from minimost.domain.context import Ctx
+from minimost.files.store import store_for
 
 BATCH = 5000
 
@@ -64,3 +68,22 @@ async def server_secret(ctx: Ctx, name: str = "csrf") -> bytes:
                 value = secrets.token_hex(32)
                 await tx.conn.execute(insert(ServerSecret).values(name=name, value=value))
     return bytes.fromhex(value)
+
+
+# The ``server_secrets`` row the storage probe rewrites (a random value, never used).
+PROBE_ROW = "storage-probe"
+
+
+async def probe_storage(ctx: Ctx) -> None:
+    """A small real write to the database (a fresh random row value, committed) and to the
+    uploads' file system (a fsynced temp file, removed): raises ``StorageFull`` if either
+    finds no space. ``/readyz`` runs it only after a write failed for lack of space."""
+    await asyncio.to_thread(store_for(ctx.settings.data_dir).probe)
+    async with ctx.db.write() as tx:
+        upsert = sqlite_insert if tx.dialect == "sqlite" else pg_insert
+        value = secrets.token_hex(32)
+        await tx.conn.execute(
+            upsert(ServerSecret)
+            .values(name=PROBE_ROW, value=value)
+            .on_conflict_do_update(index_elements=[ServerSecret.name], set_={"value": value})
+        )
