@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sysconfig
 import traceback
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -117,8 +119,8 @@ def log_unexpected(exc: BaseException, where: str) -> str:
     """One ERROR line for an unexpected exception (its traceback at DEBUG); returns the
     reference quoted to the client."""
     ref = secrets.token_hex(4)
-    frames = traceback.extract_tb(exc.__traceback__)
-    origin = f" at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
+    frame = _our_innermost_frame(exc)
+    origin = f" at {frame.filename}:{frame.lineno} in {frame.name}" if frame else ""
     # The first line of the message only: database errors append the SQL and its parameters.
     message = (str(exc).splitlines() or [""])[0][:300]
     log.error(
@@ -126,6 +128,23 @@ def log_unexpected(exc: BaseException, where: str) -> str:
     )
     log.debug("traceback of ref=%s", ref, exc_info=exc)
     return ref
+
+
+# Where an error surfaces in installed code (the standard library, SQLAlchemy) is rarely
+# where it was caused: name the deepest frame of ours (this package, wherever installed,
+# or code outside the installed libraries, such as a test).
+_PACKAGE = str(Path(__file__).resolve().parent.parent)
+_LIBRARIES = tuple(
+    {sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
+
+
+def _our_innermost_frame(exc: BaseException) -> traceback.FrameSummary | None:
+    frames = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(frames):
+        if frame.filename.startswith(_PACKAGE) or not frame.filename.startswith(_LIBRARIES):
+            return frame
+    return frames[-1] if frames else None
 
 
 class _Contained:
