@@ -31,11 +31,15 @@ def own_redis(tmp_path: Path) -> Iterator[KillableRedis]:
         yield server
 
 
-def limiter_on(server: KillableRedis, tmp_path: Path, **kwargs: object) -> RateLimiter:
+def limiter_on(
+    server: KillableRedis, tmp_path: Path, clock: FakeMonotonic | None = None
+) -> RateLimiter:
     settings = make_settings(
         tmp_path / "data", bus_url=server.url + "?prefix=rl", rate_limits={"login": [3, 60]}
     )
-    return RateLimiter(settings, **kwargs)  # type: ignore[arg-type]
+    if clock is None:
+        return RateLimiter(settings)
+    return RateLimiter(settings, monotonic=clock, retry_redis_every=5.0)
 
 
 async def test_hits_fall_back_to_memory_while_redis_is_down(
@@ -63,7 +67,7 @@ async def test_limits_return_to_redis_once_it_is_back(
     own_redis: KillableRedis, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = FakeMonotonic()
-    limiter = limiter_on(own_redis, tmp_path, monotonic=clock, retry_redis_every=5.0)
+    limiter = limiter_on(own_redis, tmp_path, clock)
     own_redis.kill()
     await limiter.hit("login", "ip:192.0.2.9")  # counted in memory
 
