@@ -8,10 +8,10 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from minimost.domain.actions.maintenance import probe_storage
 from minimost.domain.errors import NotFound, StorageFull, Unauthenticated
+from minimost.domain.queries.health import database_answers
 from minimost.web.deps import COOKIE, StateDep, resolve_actor
 
 from .apidocs import render_api_docs
@@ -70,10 +70,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(state: StateDep) -> Response:
     """Readiness: the database answers, and, after a write found no space left, writes
     work again (a probe write to the database and the data directory)."""
-    try:
-        async with state.ctx.db.read() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception:
+    if not await database_answers(state.ctx.db):
         return Response('{"status":"unavailable"}', status_code=503, media_type="application/json")
     if state.storage_full:
         try:
