@@ -119,3 +119,51 @@ async def test_migrations_build_exactly_the_models(empty_database_url: str) -> N
         assert drift == []
     finally:
         await db.dispose()
+
+
+async def test_upgrade_to_0010_empties_the_replay_log_without_reusing_ids(
+    empty_database_url: str,
+) -> None:
+    """Events stored before 0010 may hold text deleted or edited since (and have no
+    ``message_id`` to find them by): the log is emptied once, and ids keep growing, so a
+    client resuming from an old id gets ``resync``, never a reused id."""
+    from minimost.db.models import Event
+    from minimost.domain.queries.events import replay
+
+    db = Database(empty_database_url)
+    try:
+        await upgrade(db, "0009")
+        await _populate(db)
+        async with db.write() as tx:
+            for event_id in (1, 2, 3):
+                await tx.conn.execute(
+                    text(
+                        "INSERT INTO events (id, conversation_id, type, payload, created_at)"
+                        " VALUES (:id, 7, 'message.created', :payload, :now)"
+                    ),
+                    {"id": event_id, "payload": '{"id":3,"text":"deleted secret"}', "now": NOW},
+                )
+            if db.dialect == "postgresql":  # explicit ids: move the sequence like inserts do
+                await tx.conn.execute(
+                    text("SELECT setval(pg_get_serial_sequence('events', 'id'), 3)")
+                )
+        await upgrade(db)
+        async with db.read() as conn:
+            assert await conn.scalar(select(func.count()).select_from(Event)) == 0
+        async with db.write() as tx:
+            new_id = (
+                await tx.conn.execute(
+                    text(
+                        "INSERT INTO events (conversation_id, message_id, type, payload,"
+                        " created_at) VALUES (7, 3, 'message.updated', '{}', :now)"
+                        " RETURNING id"
+                    ),
+                    {"now": NOW},
+                )
+            ).scalar_one()
+        assert new_id == 4
+        assert (await replay(db, 1, 1)).resync  # older than the retained log
+        resumed = await replay(db, 1, 3)
+        assert not resumed.resync and [e.id for e in resumed.frames] == [4]
+    finally:
+        await db.dispose()

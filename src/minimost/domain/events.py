@@ -50,6 +50,9 @@ class Event:
     data: Mapping[str, Any]
     conversation_id: int | None = None
     user_id: int | None = None
+    # The message whose whole view ``data`` is (message.created / message.updated only): a
+    # later edit or delete finds and rewrites the stored event by it (``actions.redaction``).
+    message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +84,25 @@ def member_event(
     )
 
 
+def message_created(view: Mapping[str, Any]) -> Event:
+    """``message.created``: the new message's view, to its conversation."""
+    return Event(
+        EventType.MESSAGE_CREATED,
+        view,
+        conversation_id=int(view["conversation_id"]),
+        message_id=int(view["id"]),
+    )
+
+
 def message_updated(view: Mapping[str, Any]) -> Event:
     """``message.updated``: the whole message as it is now (``queries.enrich.current_views``),
     to its conversation; an edit, a link preview, a lost attachment alike."""
-    return Event(EventType.MESSAGE_UPDATED, view, conversation_id=int(view["conversation_id"]))
+    return Event(
+        EventType.MESSAGE_UPDATED,
+        view,
+        conversation_id=int(view["conversation_id"]),
+        message_id=int(view["id"]),
+    )
 
 
 def message_deleted(message_id: int, conversation_id: int, **extra: Any) -> Event:
@@ -127,6 +145,7 @@ async def publish_many_on_commit(
             {
                 "conversation_id": event.conversation_id,
                 "user_id": event.user_id,
+                "message_id": event.message_id,
                 "type": event.type.value,
                 "payload": payload,
                 "created_at": now,

@@ -20,6 +20,10 @@ class Event(Base):
     # Audience: members of conversation_id, and/or the one user_id.
     conversation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    # Set on message.created / message.updated (their payload is that message's whole view):
+    # an edit, a delete, a purge or retention rewrites them by it in the same transaction,
+    # so replay never serves text that history no longer shows (``actions.redaction``).
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     type: Mapped[str] = mapped_column(String(64))
     # JSON text, kept as text so frames are assembled without re-encoding.
     payload: Mapped[str] = mapped_column(Text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, BigId, UTCDateTime
@@ -24,6 +24,15 @@ class Message(Base):
             "id",
             "author_id",
             "deleted_at",
+        ),
+        # The replies quoting a message, whose stored events must lose the quote when the
+        # message is edited or deleted (``actions.redaction``). Partial: a send that is not a
+        # reply (nearly all of them) costs this index nothing.
+        Index(
+            "ix_messages_reply_to_id",
+            "reply_to_id",
+            sqlite_where=text("reply_to_id IS NOT NULL"),
+            postgresql_where=text("reply_to_id IS NOT NULL"),
         ),
         {"sqlite_autoincrement": True},
     )

@@ -53,6 +53,7 @@ from minimost.domain.views import conversation_view, user_view
 from .accounts import DELETED_PREFIX
 from .credentials import verify_own_password
 from .files import delete_if_unreferenced, detach_files
+from .redaction import rewrite_message_events
 from .sessions import end_every_credential
 
 Mode = Literal["soft", "hard"]
@@ -228,6 +229,8 @@ async def purge_messages(ctx: Ctx, user_id: int, chunk: int | None = None) -> in
                     )
                 ).scalars()
             )
+            # Nothing of them stays in the replay log either (nor in replies' quotes).
+            await rewrite_message_events(tx, gone)
             events = [
                 message_deleted(r.id, r.conversation_id, purged=True) for r in rows if r.id in gone
             ]

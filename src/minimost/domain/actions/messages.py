@@ -14,11 +14,11 @@ from minimost.db.models import Membership, Mention, Message, Pin, Reaction, Stor
 from minimost.domain import mentions
 from minimost.domain.access import access_conversations, access_message
 from minimost.domain.actions.files import delete_if_unreferenced, detach_files
+from minimost.domain.actions.redaction import rewrite_message_events
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from minimost.domain.events import (
-    Event,
-    EventType,
+    message_created,
     message_deleted,
     message_updated,
     publish_many_on_commit,
@@ -230,10 +230,7 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
             await publish_many_on_commit(
                 tx,
                 ctx.publisher,
-                [
-                    Event(EventType.MESSAGE_CREATED, view, conversation_id=view["conversation_id"])
-                    for view in views
-                ],
+                [message_created(view) for view in views],
                 now,
             )
             for i, view in zip(accepted, views, strict=True):
@@ -399,6 +396,8 @@ async def edit_message(ctx: Ctx, actor: Actor, message_id: int, text: str) -> di
         else:
             old_image = None  # the card, and its image, stay
         await tx.conn.execute(update(Message).where(Message.id == message_id).values(**values))
+        # The old text (and preview, and replies' quotes of it) leaves the replay log too.
+        await rewrite_message_events(tx, [message_id])
         view = (await current_views(tx.conn, [message_id]))[0]
         await publish_on_commit(tx, ctx.publisher, message_updated(view), now)
     if old_image is not None:
@@ -434,6 +433,8 @@ async def delete_message(ctx: Ctx, actor: Actor, message_id: int) -> None:
         blobs = await detach_files(tx, [message_id])
         if preview_image is not None:  # and so does the link preview's image
             blobs.add(preview_image)
+        # And the replay log: its stored views become the tombstone (quotes: "deleted").
+        await rewrite_message_events(tx, [message_id])
         await publish_on_commit(
             tx, ctx.publisher, message_deleted(message_id, row.conversation_id), now
         )

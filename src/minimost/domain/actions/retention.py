@@ -48,6 +48,7 @@ from minimost.db.engine import Tx
 from minimost.db.models import Message, StoredFile
 from minimost.domain.actions.account_deletion import pending_purges, purge_messages
 from minimost.domain.actions.files import blob_store, delete_if_unreferenced, detach_files
+from minimost.domain.actions.redaction import rewrite_message_events
 from minimost.domain.context import Ctx
 from minimost.domain.events import (
     Event,
@@ -164,6 +165,8 @@ async def delete_messages(
         ).all()
         gone = sorted(gone, key=lambda row: row.id)
         if gone:
+            # The replay log forgets them too (and replies' quotes of them).
+            await rewrite_message_events(tx, [row.id for row in gone])
             await publish_many_on_commit(
                 tx,
                 ctx.publisher,
@@ -177,9 +180,11 @@ async def delete_messages(
 
 
 async def _updated_views(tx: Tx, message_ids: set[int]) -> list[Event]:
-    """``message.updated`` for messages that lost an attachment (open tabs drop it)."""
+    """``message.updated`` for messages that lost an attachment (open tabs drop it); their
+    stored views lose its name too (a quote never shows files: replies stay as they are)."""
     if not message_ids:
         return []
+    await rewrite_message_events(tx, message_ids, replies=False)
     return [message_updated(view) for view in await current_views(tx.conn, sorted(message_ids))]
 
 

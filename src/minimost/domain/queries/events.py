@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from minimost.db.engine import Database
 from minimost.db.models import Event, Membership
-from minimost.domain.events import Published, encode_frame
+from minimost.domain.events import EventType, Published, encode_frame
 
 MAX_REPLAY = 5000
 
@@ -36,8 +37,36 @@ def _published(row: Any) -> Published:
     )
 
 
+def _member_since(user_id: int) -> Any:
+    """``(cid, since)``: each conversation ``user_id`` is a member of, and the id of the
+    ``member.added`` that made them one (0 when it is not retained: pruned, or the
+    membership came with the conversation, before any event of it)."""
+    added = aliased(Event)
+    joins = (
+        select(added.conversation_id.label("cid"), func.max(added.id).label("joined"))
+        .where(added.user_id == user_id, added.type == EventType.MEMBER_ADDED.value)
+        .group_by(added.conversation_id)
+        .subquery()
+    )
+    return (
+        select(
+            Membership.conversation_id.label("cid"),
+            func.coalesce(joins.c.joined, 0).label("since"),
+        )
+        .outerjoin(joins, joins.c.cid == Membership.conversation_id)
+        .where(Membership.user_id == user_id)
+        .subquery()
+    )
+
+
 async def replay(db: Database, user_id: int, since: int) -> Replay:
     """Events after ``since`` that ``user_id`` may see, oldest first.
+
+    A conversation's events replay from the user's (latest) join on: exactly what their
+    sockets would have received live. Anything before is history, read over HTTP like any
+    newcomer reads it (``member.added`` tells the client to); so a late joiner of a private
+    channel replays neither its old topics nor who came and went before them. Stored
+    message events hold no more than history anyway (``actions.redaction``).
 
     ``since=0`` means everything retained. ``resync`` when ``since`` is older than the
     retained log (pruned), newer than anything
@@ -50,15 +79,16 @@ async def replay(db: Database, user_id: int, since: int) -> Replay:
         pruned = 0 < since < low - 1
         if since > high or pruned:
             return Replay([], True, high)
-        member_of = select(Membership.conversation_id).where(Membership.user_id == user_id)
+        member = _member_since(user_id)
         rows = (
             await conn.execute(
                 select(Event)
+                .outerjoin(member, member.c.cid == Event.conversation_id)
                 .where(
                     Event.id > since,
                     Event.id <= high,
                     or_(
-                        Event.conversation_id.in_(member_of),
+                        Event.id >= member.c.since,  # NULL (not a member): false
                         Event.user_id == user_id,
                         and_(Event.conversation_id.is_(None), Event.user_id.is_(None)),
                     ),
