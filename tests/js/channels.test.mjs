@@ -95,6 +95,14 @@ test("a message already counted (fetched list, replayed event) is not counted tw
   assert.equal(conv(store, 2).unread_count, 1);
 });
 
+test("a replayed message.created that is already a tombstone is not unread", () => {
+  // Replay serves a deleted message as it is now (actions/redaction.py): nothing to read.
+  const store = storeWith(list, 1);
+  store.dispatch({ type: "event", frame: created(2, 21, jason, { text: "", deleted_at: "2026-01-01T00:00:00.000Z" }) });
+  assert.equal(conv(store, 2).unread_count || 0, 0);
+  assert.equal(conv(store, 2).last_message_id, 21);
+});
+
 test("the open conversation counts unread while the tab is hidden", () => {
   const store = storeWith(list, 1);
   store.dispatch({ type: "channels/visibility", visible: false });

@@ -215,7 +215,8 @@ function messageCreated(state, frame, me, messages) {
     // Not seen while the open conversation shows an old window (messages window mode).
     const detached = Boolean(messages && messages.byConv[convId] && messages.byConv[convId].hasNewer);
     const seen = convId === state.activeId && state.tabVisible && !detached;
-    if (!own && !seen) {
+    // A replayed message.created carries the message as it is now: a tombstone is not news.
+    if (!own && !seen && !m.deleted_at) {
       next.unread_count = (conv.unread_count || 0) + 1;
       if (mentionsMe(m, me && me.id)) next.mention_count = (conv.mention_count || 0) + 1;
     }
