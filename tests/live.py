@@ -20,6 +20,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -196,21 +197,26 @@ def ws_connect(
     )
 
 
-def _http_client(base_url: str, session: str | None) -> httpx.AsyncClient:
+def _http_client(
+    base_url: str, session: str | None, verify: ssl.SSLContext | bool = True
+) -> httpx.AsyncClient:
     headers = {"Cookie": f"{COOKIE}={session}"} if session else {}
-    return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=15, trust_env=False)
+    return httpx.AsyncClient(
+        base_url=base_url, headers=headers, timeout=15, trust_env=False, verify=verify
+    )
 
 
 class LiveUsers:
     """``await users("alice")``: a signed-up user of the server at ``base_url``."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, verify: ssl.SSLContext | bool = True) -> None:
         self.base_url = base_url
+        self.verify = verify  # a TLS ServerProcess's ``verify``
         self.created: list[LiveUser] = []
 
     async def __call__(self, username: str, base_url: str | None = None) -> LiveUser:
         url = base_url or self.base_url
-        async with _http_client(url, None) as anon:
+        async with _http_client(url, None, self.verify) as anon:
             response = await anon.post(
                 "/api/v1/auth/signup",
                 json={"username": username, "password": PASSWORD, "display_name": ""},
@@ -219,7 +225,7 @@ class LiveUsers:
         cookie = SimpleCookie(response.headers["set-cookie"])
         session = cookie[COOKIE].value
         body = response.json()
-        client = _http_client(url, session)
+        client = _http_client(url, session, self.verify)
         user = LiveUser(
             client, body["user"]["id"], body["user"]["username"], body["csrf_token"],
             base_url=url, session=session,
@@ -327,6 +333,7 @@ class ServerProcess:
         database_url: str | None = None,
         bus_url: str | None = None,
         workers: int | None = None,
+        tls: bool = False,
         name: str = "server",
     ) -> None:
         self.port = port or free_port()
@@ -348,18 +355,29 @@ class ServerProcess:
         self.database_url = database_url
         self.bus_url = bus_url
         self.workers = workers
+        self.tls = tls  # the server makes its own CA in data_dir/tls (see ``verify``)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What an HTTP client verifies this server's certificate with."""
+        ca = self.data_dir / "tls" / "ca.pem"
+        if self.tls and ca.exists():
+            return ssl.create_default_context(cafile=str(ca))
+        return True
 
     def command(self) -> list[str]:
         cmd = [
-            sys.executable, "-m", "minimost", "serve", "--no-tls",
+            sys.executable, "-m", "minimost", "serve",
             "--host", "127.0.0.1", "--port", str(self.port),
             "--data-dir", str(self.data_dir), "--settings", str(self.settings_path),
         ]  # fmt: skip
+        if not self.tls:
+            cmd.append("--no-tls")
         if self.database_url:
             cmd += ["--database-url", self.database_url]
         if self.bus_url:
@@ -383,20 +401,21 @@ class ServerProcess:
         """Poll /readyz until the server answers (the database too)."""
         assert self.proc is not None
         deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(base_url=self.url, timeout=2, trust_env=False) as client:
-            while True:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(
-                        f"server exited with {self.proc.returncode}:\n{self.log_tail()}"
-                    )
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
+            # A new client per attempt: a TLS server's CA appears only during start-up.
+            async with httpx.AsyncClient(
+                base_url=self.url, timeout=2, trust_env=False, verify=self.verify
+            ) as client:
                 try:
                     if (await client.get("/readyz")).status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"server not ready after {timeout}s:\n{self.log_tail()}")
-                await asyncio.sleep(0.05)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server not ready after {timeout}s:\n{self.log_tail()}")
+            await asyncio.sleep(0.05)
 
     async def start(self) -> None:
         self.launch()
@@ -406,20 +425,20 @@ class ServerProcess:
         """``wait_ready`` for synchronous (e.g. module-scoped) fixtures."""
         assert self.proc is not None
         deadline = time.monotonic() + timeout
-        with httpx.Client(base_url=self.url, timeout=2, trust_env=False) as client:
-            while True:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(
-                        f"server exited with {self.proc.returncode}:\n{self.log_tail()}"
-                    )
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
+            with httpx.Client(
+                base_url=self.url, timeout=2, trust_env=False, verify=self.verify
+            ) as client:
                 try:
                     if client.get("/readyz").status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"server not ready after {timeout}s:\n{self.log_tail()}")
-                time.sleep(0.05)  # polling a subprocess for readiness
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server not ready after {timeout}s:\n{self.log_tail()}")
+            time.sleep(0.05)  # polling a subprocess for readiness
 
     async def _wait_exit(self, timeout: float) -> int:
         assert self.proc is not None
