@@ -7,17 +7,20 @@ runs here in the parent process, before any worker exists.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
 import resource
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+from uvicorn.supervisors import multiprocess
+from uvicorn.supervisors.multiprocess import Process
 
 from minimost import __version__
 from minimost.config import Settings
@@ -63,30 +66,98 @@ def _bootstrap(settings: Settings) -> list[str]:
     return asyncio.run(run())
 
 
+def configure_logging() -> None:
+    """Our log format for the parent and, being spawned, every ``--workers`` child."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def worker_app() -> Any:
     """uvicorn factory for ``--workers N`` (each worker process builds its own app)."""
     from minimost.app import create_app
 
+    configure_logging()
     settings = Settings.model_validate_json(os.environ[SETTINGS_ENV])
     path = os.environ.get(SETTINGS_PATH_ENV)
     return create_app(settings, run_bootstrap=False, settings_path=Path(path) if path else None)
 
 
+# After asking every connection to close, how long shutdown lets a closing connection finish
+# on its own before dropping it. Browsers answer our close frame but then wait for us to end
+# the TCP connection, and over TLS they never answer our close_notify: without a bound such a
+# connection stays "closing" until asyncio's 30 s TLS shutdown timeout, past uvicorn's
+# graceful timeout. Anything we sent was flushed or given up on by then.
+CLOSE_LINGER = 1.0
+GRACEFUL_TIMEOUT = 10  # seconds for in-flight HTTP requests to finish after SIGTERM
+
+
 class MiniMostServer(uvicorn.Server):
-    """Closes our sockets with 1001 "going away" before uvicorn's generic shutdown, so
-    clients know to resume with ``since`` at once."""
+    """uvicorn's server with our shutdown: sockets get 1001 "going away" (clients resume
+    with ``since`` at once), in-flight requests finish, and connections that only wait for
+    the peer to finish closing are dropped after ``CLOSE_LINGER``; the process exits 0."""
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         app = self.config.loaded_app
         while app is not None and not hasattr(getattr(app, "state", None), "minimost"):
             app = getattr(app, "app", None)
         if app is not None:
-            closed = app.state.minimost.hub.close_all()
-            if closed:
-                await asyncio.sleep(0.2)  # let the close frames go out
+            hub = app.state.minimost.hub
+            if hub.close_all():
+                # Let the close handshakes complete: each handler detaches when the client
+                # answers. A client that never answers is dropped below.
+                await _until(lambda: not hub.by_user, CLOSE_LINGER)
         for connection in list(self.server_state.connections):
             connection.shutdown = _tolerant(connection)  # type: ignore[method-assign]
         await super().shutdown(sockets)
+
+    async def _wait_tasks_to_complete(self) -> None:
+        # uvicorn waits until every connection is gone. A connection whose transport is
+        # closing has no request left to finish (uvicorn closes only idle or finished
+        # ones): it gets CLOSE_LINGER to finish closing, then is dropped. In-flight
+        # requests keep their transport open and are waited for, up to the graceful timeout.
+        loop = asyncio.get_running_loop()
+        closing_since: dict[object, float] = {}
+        while self.server_state.connections and not self.force_exit:
+            now = loop.time()
+            for connection in list(self.server_state.connections):
+                transport = getattr(connection, "transport", None)
+                if transport is None or not transport.is_closing():
+                    continue
+                if now - closing_since.setdefault(connection, now) >= CLOSE_LINGER:
+                    transport.abort()
+            await asyncio.sleep(0.02)
+        await super()._wait_tasks_to_complete()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        with super().capture_signals():
+            yield
+            # uvicorn re-raises the captured SIGTERM/SIGINT after a graceful shutdown, so
+            # the process would end "killed by SIGTERM" (exit -15). For our CLI a requested
+            # stop that completed is a success: exit 0.
+            self._captured_signals.clear()
+
+
+async def _until(done: Callable[[], bool], limit: float) -> None:
+    """Poll a cheap condition for at most ``limit`` seconds (shutdown must not hang on it)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not done():
+        if loop.time() >= deadline:
+            return
+        await asyncio.sleep(0.02)
+
+
+class WorkerProcess(Process):
+    """A ``--workers`` child that runs ``MiniMostServer`` (uvicorn's runs a plain Server)."""
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = MiniMostServer(config=self.config)
+        return self._server
 
 
 def _tolerant(connection: Any) -> Callable[[], None]:
@@ -143,10 +214,7 @@ def _banner(settings: Settings, ca: str | None, fd_limit: int, notes: list[str])
 
 
 def run_server(settings: Settings, settings_path: Path | None = None) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging()
     os.umask(0o077)
     notes = prepare_data_dir(settings.data_dir)
     fd_limit = raise_open_file_limit()
@@ -181,7 +249,7 @@ def run_server(settings: Settings, settings_path: Path | None = None) -> None:
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "server_header": False,
         "access_log": False,
-        "timeout_graceful_shutdown": 10,
+        "timeout_graceful_shutdown": GRACEFUL_TIMEOUT,
         "backlog": 4096,
         # Our banner says where we listen; per-socket "connection open" lines would cost
         # real CPU with 10,000s of sockets.
@@ -204,12 +272,11 @@ def run_server(settings: Settings, settings_path: Path | None = None) -> None:
         config = uvicorn.Config(app, **common)
     server = MiniMostServer(config)
     if settings.workers > 1:
-        from uvicorn.supervisors import Multiprocess
-
         sock = config.bind_socket()
-        # Each worker closes its sockets with uvicorn's 1012 "service restart"; the client
-        # resumes on 1001 and 1012 alike.
-        Multiprocess(config, sockets=[sock]).run()
+        # uvicorn's supervisor builds its workers from this module-level name; ours run
+        # MiniMostServer, so a worker's shutdown is the single process's.
+        multiprocess.Process = WorkerProcess  # type: ignore[misc]
+        multiprocess.Multiprocess(config, sockets=[sock]).run()
     else:
         server.run()
     sys.stdout.flush()
