@@ -105,3 +105,20 @@ async def test_workers_serve_on_sqlite_and_stop_cleanly_on_sigterm(
         assert "Traceback" not in server.log_tail(400), server.log_tail(400)
     finally:
         server.stop_sync()
+
+
+async def test_workers_log_like_the_single_process(tmp_path: Path, redis_prefix: str) -> None:
+    """A worker's INFO lines (here the janitor's first retention run, which one worker does
+    at start) reach the log in the single process's format."""
+    server = ServerProcess(tmp_path, workers=2, bus_url=f"{pg.REDIS_URL}?prefix={redis_prefix}")
+    server.launch()
+    try:
+        await server.wait_ready()
+
+        def logged() -> bool:
+            text = server.log_path.read_text(errors="replace")
+            return " INFO minimost.domain.janitor: retention: " in text
+
+        await wait_until(logged, 60, "a worker's INFO line in the log")
+    finally:
+        server.stop_sync()
