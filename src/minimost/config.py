@@ -10,11 +10,12 @@ original sees the same behaviour.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import (
@@ -85,6 +86,14 @@ class Settings(BaseModel):
     tls: bool = True
     # Peers whose X-Forwarded-* headers are trusted when running behind a reverse proxy.
     forwarded_allow_ips: str = "127.0.0.1"
+    # Connection guards, before any authentication (docs/operations.md "Connection limits").
+    max_header_line_kib: Annotated[int, Field(ge=1, le=1024)] = 16  # request line, each header
+    max_request_head_kib: Annotated[int, Field(ge=1, le=4096)] = 64  # all of them
+    request_head_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    max_connections_per_ip: Annotated[int, Field(ge=0)] = 256  # 0: no cap
+    connection_cap_exempt: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # Which HTTP/1.1 parser uvicorn runs; "auto" is httptools when installed, else h11.
+    http_parser: Literal["auto", "httptools", "h11"] = "auto"
     event_retention_days: Annotated[int, Field(ge=1)] = 7
     session_days: Annotated[int, Field(ge=1)] = 30
     # Argon2id cost; lowered only by the test suite to keep thousands of sign-ups fast.
@@ -107,6 +116,16 @@ class Settings(BaseModel):
             if name not in seen:
                 seen.append(name)
         return seen
+
+    @field_validator("connection_cap_exempt")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
 
     @field_validator("bus_url")
     @classmethod

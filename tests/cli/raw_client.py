@@ -66,33 +66,44 @@ def read_until_closed(sock: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
+class ResponseReader:
+    """Reads HTTP/1.1 responses (Content-Length bodies) off one socket, in order; bytes of
+    a later (pipelined) response stay buffered for the next call."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = b""
+
+    def _more(self) -> bytes:
+        chunk = self.sock.recv(65536)
+        self.buffer += chunk
+        return chunk
+
+    def response(self) -> RawResponse:
+        while b"\r\n\r\n" not in self.buffer:
+            if not self._more():
+                raise ConnectionError(f"closed before a complete response: {self.buffer!r}")
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(self.buffer) < length and self._more():
+            pass
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        closed = headers.get("connection", "").lower() == "close"
+        if closed:
+            rest = self.buffer + read_until_closed(self.sock)
+            assert rest == b"", f"bytes after a closing response: {rest[:200]!r}"
+        return RawResponse(status, headers, body, closed)
+
+
 def read_response(sock: socket.socket) -> RawResponse:
-    """One HTTP/1.1 response with a Content-Length body, then whether the server closed."""
-    buffer = b""
-    while b"\r\n\r\n" not in buffer:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed before a complete response head: {buffer!r}")
-        buffer += chunk
-    head, _, rest = buffer.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ")[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0"))
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-    body, extra = rest[:length], rest[length:]
-    closed = headers.get("connection", "").lower() == "close"
-    if closed:
-        extra += read_until_closed(sock)
-    assert extra == b"", f"unexpected bytes after the response: {extra[:200]!r}"
-    return RawResponse(status, headers, body, closed)
+    """The one response expected on ``sock`` (see ``ResponseReader`` for several)."""
+    return ResponseReader(sock).response()
 
 
 def exchange(port: int, request: bytes) -> RawResponse:

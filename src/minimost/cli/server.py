@@ -23,6 +23,7 @@ from uvicorn.supervisors import multiprocess
 from uvicorn.supervisors.multiprocess import Process
 
 from minimost import __version__
+from minimost.cli.connection_guard import ConnectionLimits, GuardedConfig, protocol_class
 from minimost.config import Settings
 from minimost.datadir import prepare_data_dir
 
@@ -178,6 +179,16 @@ def _tolerant(connection: Any) -> Callable[[], None]:
     return shutdown
 
 
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    return ConnectionLimits(
+        max_line=settings.max_header_line_kib * 1024,
+        max_head=settings.max_request_head_kib * 1024,
+        head_timeout=settings.request_head_timeout_seconds,
+        max_per_ip=settings.max_connections_per_ip,
+        exempt=tuple(settings.connection_cap_exempt),
+    )
+
+
 def _urls(settings: Settings) -> list[str]:
     scheme = "https" if settings.tls else "http"
     if settings.host in WILDCARDS:
@@ -233,7 +244,12 @@ def run_server(settings: Settings, settings_path: Path | None = None) -> None:
         notes.append("created channels: " + ", ".join(created))
     _banner(settings, ca, fd_limit, notes)
 
+    limits = connection_limits(settings)
     common: dict[str, Any] = {
+        "limits": limits,
+        "http": protocol_class(settings.http_parser),
+        # Our guard bounds heads before h11 sees them; h11's own bound is a backstop.
+        "h11_max_incomplete_event_size": limits.max_head,
         "host": settings.host,
         "port": settings.port,
         "ws": "websockets-sansio",
@@ -262,14 +278,14 @@ def run_server(settings: Settings, settings_path: Path | None = None) -> None:
         os.environ[SETTINGS_ENV] = settings.model_dump_json()
         if settings_path is not None:
             os.environ[SETTINGS_PATH_ENV] = str(settings_path.resolve())
-        config = uvicorn.Config(
+        config = GuardedConfig(
             "minimost.cli.server:worker_app", factory=True, workers=settings.workers, **common
         )
     else:
         from minimost.app import create_app
 
         app = create_app(settings, run_bootstrap=False, settings_path=settings_path)
-        config = uvicorn.Config(app, **common)
+        config = GuardedConfig(app, **common)
     server = MiniMostServer(config)
     if settings.workers > 1:
         sock = config.bind_socket()
