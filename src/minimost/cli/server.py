@@ -89,8 +89,10 @@ def worker_app() -> Any:
 # on its own before dropping it. Browsers answer our close frame but then wait for us to end
 # the TCP connection, and over TLS they never answer our close_notify: without a bound such a
 # connection stays "closing" until asyncio's 30 s TLS shutdown timeout, past uvicorn's
-# graceful timeout. Anything we sent was flushed or given up on by then.
+# graceful timeout. A connection with nothing left to send is dropped sooner (FLUSHED_GRACE):
+# the kernel still delivers what it holds; only the peer's answer to our close is ignored.
 CLOSE_LINGER = 1.0
+FLUSHED_GRACE = 0.2
 GRACEFUL_TIMEOUT = 10  # seconds for in-flight HTTP requests to finish after SIGTERM
 
 
@@ -116,8 +118,9 @@ class MiniMostServer(uvicorn.Server):
     async def _wait_tasks_to_complete(self) -> None:
         # uvicorn waits until every connection is gone. A connection whose transport is
         # closing has no request left to finish (uvicorn closes only idle or finished
-        # ones): it gets CLOSE_LINGER to finish closing, then is dropped. In-flight
-        # requests keep their transport open and are waited for, up to the graceful timeout.
+        # ones): it gets FLUSHED_GRACE once its write buffer is empty, at most CLOSE_LINGER,
+        # to finish closing, then is dropped. In-flight requests keep their transport open
+        # and are waited for, up to the graceful timeout.
         loop = asyncio.get_running_loop()
         closing_since: dict[object, float] = {}
         while self.server_state.connections and not self.force_exit:
@@ -126,7 +129,9 @@ class MiniMostServer(uvicorn.Server):
                 transport = getattr(connection, "transport", None)
                 if transport is None or not transport.is_closing():
                     continue
-                if now - closing_since.setdefault(connection, now) >= CLOSE_LINGER:
+                waited = now - closing_since.setdefault(connection, now)
+                flushed = transport.get_write_buffer_size() == 0
+                if waited >= CLOSE_LINGER or (flushed and waited >= FLUSHED_GRACE):
                     transport.abort()
             await asyncio.sleep(0.02)
         await super()._wait_tasks_to_complete()
