@@ -8,7 +8,7 @@
 * **Slowloris.** A connection that has not sent a complete request head ``head_timeout``
   seconds after it opened (or after the first byte of a later request on it) gets 408
   and is closed; one that sent nothing at all is just closed (an idle pre-connect).
-* **Connections per client IP** while they speak HTTP (a WebSocket, once upgraded, is
+* **Connections per client address** (IPv6 per /64) while they speak HTTP (a WebSocket, once upgraded, is
   authenticated and capped per user instead). Loopback is exempt by default: a reverse proxy
   and the benchmarks connect from there. The excess gets 429 and is closed.
 * **Our error shape** for every answer given here, including uvicorn's own 400 for a
@@ -34,6 +34,8 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
+
+from minimost.ratelimit import ip_key
 
 log = logging.getLogger(__name__)
 
@@ -186,16 +188,17 @@ class GuardMixin:
         ip = self.client[0] if self.client else None
         limits = self._limits
         if ip is not None and limits.max_per_ip > 0 and not limits.is_exempt(ip):
+            key = ip_key(ip)  # IPv6 per /64, like the rate limits
             tally = _TALLIES.setdefault(self.server_state, _PerIp())
-            if tally.open[ip] >= limits.max_per_ip:
-                if ip not in tally.warned:
-                    tally.warned.add(ip)
-                    log.warning("%s has %d connections open: refusing more", ip, tally.open[ip])
+            if tally.open[key] >= limits.max_per_ip:
+                if key not in tally.warned:
+                    tally.warned.add(key)
+                    log.warning("%s has %d connections open: refusing more", key, tally.open[key])
                 self._refused = True
                 self._answer(429, "too_many_connections", "too many connections from your address")
                 return
-            tally.open[ip] += 1
-            self._counted_ip = ip
+            tally.open[key] += 1
+            self._counted_ip = key
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
