@@ -162,8 +162,8 @@ def seed(db_path: Path, messages: int, rng_seed: int = 6, *, rebuild: bool = Tru
     created = _ts(START)
     names = [USERNAME] + [f"author{i:02d}" for i in range(AUTHORS)]
     db.executemany(
-        "INSERT INTO users (id, username, display_name, password_hash, is_admin,"
-        " failed_logins, created_at) VALUES (?, ?, ?, '!', 0, 0, ?)",
+        "INSERT INTO users (id, username, display_name, password_hash, is_admin, created_at)"
+        " VALUES (?, ?, ?, '!', 0, ?)",
         [(i + 1, name, name.title(), created) for i, name in enumerate(names)],
     )
     me, authors = 1, list(range(2, AUTHORS + 2))

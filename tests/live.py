@@ -206,6 +206,15 @@ def _http_client(
     )
 
 
+def session_cookie(response: httpx.Response) -> str:
+    """The session token a sign-up or sign-in set (among its several Set-Cookie headers:
+    the device cookie comes too)."""
+    cookie: SimpleCookie = SimpleCookie()
+    for header in response.headers.get_list("set-cookie"):
+        cookie.load(header)
+    return cookie[COOKIE].value
+
+
 class LiveUsers:
     """``await users("alice")``: a signed-up user of the server at ``base_url``."""
 
@@ -222,8 +231,7 @@ class LiveUsers:
                 json={"username": username, "password": PASSWORD, "display_name": ""},
             )
         assert response.status_code == 201, response.text
-        cookie = SimpleCookie(response.headers["set-cookie"])
-        session = cookie[COOKIE].value
+        session = session_cookie(response)
         body = response.json()
         client = _http_client(url, session, self.verify)
         user = LiveUser(

@@ -21,6 +21,7 @@ from minimost.config import Settings
 from minimost.datadir import prepare_data_dir
 from minimost.db.engine import Database
 from minimost.db.migrate import upgrade
+from minimost.domain.actions import lockout
 from minimost.domain.actions.conversations import ensure_public_channels
 from minimost.domain.actions.files import sweep_unattached
 from minimost.domain.actions.maintenance import prune_events, prune_sessions, server_secret
@@ -88,11 +89,12 @@ async def bootstrap(ctx: Ctx) -> list[str]:
 
 
 async def _housekeeping(ctx: Ctx, every: float = 3600.0) -> None:
-    """Prune the replay log and expired sessions at start and then hourly."""
+    """Prune the replay log, expired sessions and guessing budgets at start, then hourly."""
     while True:
         try:
             await prune_events(ctx)
             await prune_sessions(ctx)
+            await lockout.prune(ctx)  # guessing budgets whose window ended
             await sweep_unattached(ctx)  # uploads never sent within a day
         except Exception:
             log.exception("housekeeping failed; retrying in an hour")

@@ -12,7 +12,9 @@ from typer.testing import CliRunner, Result
 
 from minimost.cli import app as cli
 from minimost.db.models import AuditRecord, Message
+from minimost.domain.clock import SystemClock
 from tests.factories import PASSWORD
+from tests.web.helpers import anonymous
 
 runner = CliRunner()
 
@@ -106,6 +108,37 @@ async def test_disable_ends_sessions_and_blocks_login(app: Any, users: Any, sett
     )
     assert again.status_code == 200
     assert [r.outcome for r in await audit_rows(app, "disable")] == ["success"]
+
+
+async def test_unlock_lifts_a_lockout(
+    app: Any, users: Any, settings: Any, monkeypatch: Any
+) -> None:
+    clock = app.state.minimost.ctx.clock
+    # The CLI runs on the system clock: let it share the test's injected time.
+    monkeypatch.setattr(SystemClock, "now", lambda self: clock.now())
+    await users("alice")
+    wrong = {"username": "alice", "password": "Not-the-password-1"}
+    right = {"username": "alice", "password": PASSWORD}
+    async with anonymous(app, "198.51.100.1") as stranger:
+        for _ in range(5):  # max_login_attempts
+            assert (await stranger.post("/api/v1/auth/login", json=wrong)).status_code == 401
+        locked = await stranger.post("/api/v1/auth/login", json=right)
+        assert locked.json()["error"]["code"] == "account_locked"
+        listed = await invoke(settings, "users", "list", "--json")
+        statuses = {r["username"]: r["status"] for r in map(json.loads, listed.stdout.splitlines())}
+        assert statuses["alice"] == "locked"
+        result = await invoke(settings, "users", "unlock", "alice")
+        assert result.exit_code == 0 and "alice is unlocked" in result.stdout, result.output
+        assert (await stranger.post("/api/v1/auth/login", json=right)).status_code == 200
+    again = await invoke(settings, "users", "unlock", "alice")
+    assert again.exit_code == 0 and "alice is not locked" in again.stdout
+    missing = await invoke(settings, "users", "unlock", "nobody")
+    assert missing.exit_code == 1 and "no such user" in missing.stderr
+    records = await audit_rows(app, "unlock")
+    assert [(r.actor_name, r.outcome, r.target) for r in records] == [
+        ("cli", "success", "user:alice"),
+        ("cli", "refused", "user:nobody"),
+    ]
 
 
 async def test_delete_soft_and_hard(app: Any, users: Any, settings: Any) -> None:

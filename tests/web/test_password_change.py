@@ -65,17 +65,30 @@ async def test_wrong_current_password_is_403_and_changes_nothing(app, users):
 
 
 @pytest.mark.settings(max_login_attempts=3)
-async def test_wrong_current_passwords_lock_the_account_like_failed_logins(app, users, clock):
+async def test_wrong_current_passwords_lock_this_session_like_failed_logins(app, users, clock):
     alice = await users("alice")
     wrong = {"current_password": "Not-the-password-1", "new_password": NEW_PASSWORD}
     for _ in range(3):
         assert_error(await alice.post(URL, json=wrong), 403, "wrong_password")
-    # Locked: even the right password is refused, here and at login, until it expires.
+    # Locked: even the right password is refused in this session until it expires...
     right = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
     assert_error(await alice.post(URL, json=right), 403, "account_locked")
-    assert await login_status(app, "alice", PASSWORD) == (403, "account_locked")
+    # ...but a stolen session cannot lock its owner out of signing in elsewhere.
+    assert await login_status(app, "alice", PASSWORD) == (200, None)
     clock.advance(15 * 60 + 1)
     assert (await alice.post(URL, json=right)).status_code == 200
+
+
+@pytest.mark.settings(max_login_attempts=3)
+async def test_strangers_locking_the_name_do_not_stop_a_password_change(app, users):
+    alice = await users("alice")
+    for _ in range(3):
+        await login_status(app, "alice", "Not-the-password-1")
+    assert await login_status(app, "alice", PASSWORD) == (403, "account_locked")
+    right = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert (await alice.post(URL, json=right)).status_code == 200
+    # The new password clears the lock (the guesses were against the old one).
+    assert (await login_status(app, "alice", NEW_PASSWORD))[0] == 200
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ once), and ``last_seen_at`` refreshed at most every few minutes without a write 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from http.cookies import SimpleCookie
 
 import httpx
 import pytest
@@ -22,6 +21,7 @@ from tests.live import (
     hello,
     recv_until,
     serve_app as serve,
+    session_cookie,
 )
 from tests.web.account_helpers import audit_rows, sign_in, signed_in
 from tests.web.helpers import API, assert_error, bearer_client
@@ -121,7 +121,7 @@ async def second_session(live: InProcessServer, user: LiveUser) -> LiveUser:
             f"{API}/auth/login", json={"username": user.username, "password": PASSWORD}
         )
     assert response.status_code == 200, response.text
-    session = SimpleCookie(response.headers["set-cookie"])[COOKIE].value
+    session = session_cookie(response)
     client = httpx.AsyncClient(
         base_url=live.url, headers={"Cookie": f"{COOKIE}={session}"}, trust_env=False
     )

@@ -66,7 +66,12 @@ def list_users(
 
     async def work(ctx: Ctx) -> list[Any]:
         async with ctx.db.read() as conn:
-            return await query(conn, ctx.clock.now(), include_deleted=include_deleted)
+            return await query(
+                conn,
+                ctx.clock.now(),
+                lockout_limit=ctx.settings.max_login_attempts,
+                include_deleted=include_deleted,
+            )
 
     rows = _run(_settings(data_dir, settings, database_url), work)
     if as_json:
@@ -114,7 +119,12 @@ def show(
 
     async def work(ctx: Ctx) -> dict[str, Any] | None:
         async with ctx.db.read() as conn:
-            return await user_details(conn, normalize_username(user), ctx.clock.now())
+            return await user_details(
+                conn,
+                normalize_username(user),
+                ctx.clock.now(),
+                lockout_limit=ctx.settings.max_login_attempts,
+            )
 
     details = _run(_settings(data_dir, settings, database_url), work)
     if details is None:
@@ -210,6 +220,23 @@ def enable(
         data_dir, settings, database_url, bus_url,
         lambda ctx: set_disabled(ctx, user, False),
         f"{user} can sign in again", f"{user} is not disabled",
+    )  # fmt: skip
+
+
+@users_app.command("unlock")
+def unlock(
+    user: User,
+    data_dir: DataDir = None,
+    settings: SettingsPath = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Lift USER's lockout after too many wrong passwords (every browser may try again)."""
+    from minimost.domain.actions.admin import unlock as lift
+
+    _change(
+        data_dir, settings, database_url, None,
+        lambda ctx: lift(ctx, user),
+        f"{user} is unlocked", f"{user} is not locked",
     )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from .file import StoredFile
 from .job import JobLease
 from .message import Mention, Message, Pin, Reaction
 from .secret import ServerSecret
+from .throttle import LoginThrottle
 from .user import ApiToken, PasswordReset, Session, User
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Conversation",
     "Event",
     "JobLease",
+    "LoginThrottle",
     "Membership",
     "Mention",
     "Message",

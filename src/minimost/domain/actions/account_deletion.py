@@ -95,8 +95,6 @@ async def remove_account(
                 avatar_sha256=None,
                 color=None,
                 presence_override=None,
-                failed_logins=0,
-                locked_until=None,
                 # Owed until purge_messages finishes; the janitor resumes it after a crash.
                 purge_requested_at=now if mode == "hard" else None,
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import timedelta
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from minimost.db.engine import Tx
 from minimost.db.models import ApiToken, Conversation, Membership, Session, User
 from minimost.domain import audit
 from minimost.domain.context import Actor, Ctx
@@ -18,6 +18,8 @@ from minimost.domain.events import EventType, member_event, publish_on_commit
 from minimost.domain.passwords import password_problems
 from minimost.domain.tokens import new_token, token_hash
 from minimost.domain.views import user_view
+
+from . import lockout
 
 USERNAME_RE = re.compile(r"^[a-z0-9._-]{1,32}$")
 # Names the system speaks as, or that would be confused with mentions of groups.
@@ -46,7 +48,7 @@ def check_password(password: str) -> None:
         raise Invalid("password too weak", fields={"password": "needs " + ", ".join(problems)})
 
 
-async def _new_session(ctx: Ctx, tx: Any, user_id: int, ip: str, user_agent: str) -> str:
+async def _new_session(ctx: Ctx, tx: Tx, user_id: int, ip: str, user_agent: str) -> str:
     token = new_token()
     now = ctx.clock.now()
     await tx.conn.execute(
@@ -87,7 +89,6 @@ async def signup(
                         display_name=display_name,
                         password_hash=password_hash,
                         is_admin=first,
-                        failed_logins=0,
                         created_at=now,
                     )
                     .returning(User.id)
@@ -122,6 +123,8 @@ async def signup(
                     member_event(EventType.MEMBER_ADDED, conversation_id, view),
                     now,
                 )
+            # Guesses at the name before it existed must not lock its new owner out.
+            await lockout.clear(ctx.settings, tx, username, now)
             token = await _new_session(ctx, tx, user_id, ip, user_agent)
             await audit.record(
                 tx, at=now, action="signup", outcome="success", actor_id=user_id,
@@ -134,27 +137,32 @@ async def signup(
 
 
 async def login(
-    ctx: Ctx, *, username: str, password: str, ip: str, user_agent: str
+    ctx: Ctx, *, username: str, password: str, ip: str, user_agent: str, device: str | None = None
 ) -> tuple[dict[str, Any], str]:
+    """Check the password and open a session. ``device``: the id of a browser that signed
+    in as ``username`` before (its device cookie, already verified): it guesses from its
+    own budget, so strangers who locked the name for everyone else do not lock it out.
+
+    The budget's slot is taken before argon2 runs (``lockout``); a locked name answers
+    the same ``account_locked`` whether or not an account has it."""
     username = normalize_username(username)
+    key = lockout.device_key(username, device) if device else lockout.account_key(username)
     now = ctx.clock.now()
-    async with ctx.db.read() as conn:
+    async with ctx.db.write() as tx:
         user = (
-            await conn.execute(
+            await tx.conn.execute(
                 select(User).where(User.username == username, User.deleted_at.is_(None))
             )
         ).one_or_none()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        retry = math.ceil((user.locked_until - now).total_seconds())
-        async with ctx.db.write() as tx:
+        retry = await lockout.take_slot(ctx.settings, tx, key, now)
+        if retry is not None:
             await audit.record(
-                tx, at=now, action="login", outcome="failure", actor_id=user.id,
-                actor_name=username, ip=ip, detail="account locked",
+                tx, at=now, action="login", outcome="failure",
+                actor_id=user.id if user else None, actor_name=username, ip=ip,
+                detail=f"locked ({lockout.describe(key)})",
             )  # fmt: skip
-        raise AccountLocked(
-            f"too many failed attempts; try again in {math.ceil(retry / 60)} minute(s)",
-            retry_after=retry,
-        )
+    if retry is not None:
+        raise AccountLocked(lockout.retry_message(retry), retry_after=retry)
     ok = await ctx.passwords.verify(user.password_hash if user else None, password)
     if user is None or not ok:
         async with ctx.db.write() as tx:
@@ -163,12 +171,12 @@ async def login(
                 actor_id=user.id if user else None, actor_name=username, ip=ip,
                 detail="bad password" if user else "unknown user",
             )  # fmt: skip
-            if user is not None:
-                await count_failure(ctx, tx, user.id, username, ip)
+            await count_failure(ctx, tx, key, user.id if user else None, username, ip)
         raise Unauthenticated("invalid username or password", code="invalid_credentials")
     if user.disabled_at is not None:
         # Only after the right password: nobody else learns the account exists.
         async with ctx.db.write() as tx:
+            await lockout.settle(ctx.settings, tx, key, now, ok=True)
             await audit.record(
                 tx, at=now, action="login", outcome="failure", actor_id=user.id,
                 actor_name=username, ip=ip, detail="account disabled",
@@ -180,14 +188,15 @@ async def login(
         else None
     )
     async with ctx.db.write() as tx:
-        values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+        await lockout.settle(ctx.settings, tx, key, now, ok=True)
         if new_hash:
-            values["password_hash"] = new_hash
-        await tx.conn.execute(update(User).where(User.id == user.id).values(**values))
+            await tx.conn.execute(
+                update(User).where(User.id == user.id).values(password_hash=new_hash)
+            )
         token = await _new_session(ctx, tx, user.id, ip, user_agent)
         await audit.record(
             tx, at=now, action="login", outcome="success", actor_id=user.id,
-            actor_name=username, ip=ip,
+            actor_name=username, ip=ip, detail="known device" if device else "",
         )  # fmt: skip
     return {
         **user_view(user.id, user.username, user.display_name, user.color, user.avatar_sha256),
@@ -195,25 +204,20 @@ async def login(
     }, token
 
 
-async def count_failure(ctx: Ctx, tx: Any, user_id: int, username: str, ip: str) -> None:
-    """One more wrong password for ``user_id`` (login, or a password check in Settings);
-    at ``max_login_attempts`` the account locks for ``lockout_duration_minutes``."""
-    limit = ctx.settings.max_login_attempts
-    failures = await tx.conn.scalar(
-        update(User)
-        .where(User.id == user_id)
-        .values(failed_logins=User.failed_logins + 1)
-        .returning(User.failed_logins)
-    )
-    if limit and failures >= limit:
-        now = ctx.clock.now()
-        until = now + timedelta(minutes=ctx.settings.lockout_duration_minutes)
-        await tx.conn.execute(
-            update(User).where(User.id == user_id).values(failed_logins=0, locked_until=until)
-        )
+async def count_failure(
+    ctx: Ctx, tx: Tx, key: str, user_id: int | None, username: str, ip: str
+) -> None:
+    """A wrong password under ``key`` (login, or a password check in Settings) keeps its
+    slot; the one that uses up ``max_login_attempts`` starts a lockout, audited."""
+    now = ctx.clock.now()
+    if await lockout.settle(ctx.settings, tx, key, now, ok=False):
         await audit.record(
             tx, at=now, action="lockout", outcome="success", actor_id=user_id,
-            actor_name=username, ip=ip, detail=f"after {failures} failures",
+            actor_name=username, ip=ip,
+            detail=(
+                f"{ctx.settings.max_login_attempts} wrong password(s): {lockout.describe(key)}"
+                f" refused for {ctx.settings.lockout_duration_minutes} min"
+            ),
         )  # fmt: skip
 
 

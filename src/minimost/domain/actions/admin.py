@@ -1,4 +1,4 @@
-"""Operator actions (``minimost users …``): promote, demote, disable, enable, delete.
+"""Operator actions (``minimost users …``): promote, demote, disable, enable, unlock, delete.
 
 The caller is whoever can run the CLI on the server (filesystem access already means full
 access), recorded in the audit log as actor ``cli``. Rules: the last active admin cannot be
@@ -22,6 +22,7 @@ from minimost.domain.errors import Conflict, NotFound
 from minimost.domain.events import Event, EventType, publish_many_on_commit
 from minimost.domain.views import user_view
 
+from . import lockout
 from .sessions import end_every_credential
 
 CLI_ACTOR = "cli"
@@ -147,18 +148,30 @@ async def set_disabled(ctx: Ctx, username: str, disabled: bool, who: Operator = 
             await tx.conn.execute(
                 update(User)
                 .where(User.id == row.id)
-                .values(
-                    disabled_at=ctx.clock.now() if disabled else None,
-                    failed_logins=0,
-                    locked_until=None,
-                )
+                .values(disabled_at=ctx.clock.now() if disabled else None)
             )
+            await lockout.clear(ctx.settings, tx, row.username, ctx.clock.now())
             await _audit(ctx, tx, who, action, row, "success")
             await _publish(ctx, tx, [*events, _updated(row, disabled=disabled)])
     except (NotFound, Conflict) as exc:
         await _refused(ctx, who, action, username, exc)
         raise
     return True
+
+
+async def unlock(ctx: Ctx, username: str, who: Operator = CLI) -> bool:
+    """Lift ``username``'s lockout, for unknown browsers and its known devices alike.
+    False when nothing was locked (failure counts are forgotten anyway)."""
+    try:
+        async with ctx.db.write() as tx:
+            row = await _target(tx, username)
+            locked = await lockout.clear(ctx.settings, tx, row.username, ctx.clock.now())
+            if locked:
+                await _audit(ctx, tx, who, "unlock", row, "success")
+    except NotFound as exc:
+        await _refused(ctx, who, "unlock", username, exc)
+        raise
+    return locked
 
 
 async def check_deletable(ctx: Ctx, username: str, who: Operator = CLI) -> int:

@@ -12,7 +12,6 @@ Settings). Neither passwords nor tokens ever reach the audit log.
 
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from minimost.domain.errors import AccountLocked, DomainError, Forbidden, Invali
 from minimost.domain.passwords import password_problems
 from minimost.domain.tokens import token_hash
 
+from . import lockout
 from .accounts import count_failure, normalize_username
 from .dms import post_system_notice
 from .sessions import end_sessions
@@ -49,32 +49,37 @@ def reset_link_invalid() -> DomainError:
 
 
 async def verify_own_password(ctx: Ctx, actor: Actor, password: str, *, action: str) -> None:
-    """Confirm ``actor`` knows their password, counting a wrong one toward the lockout like a
-    failed login (so a stolen session cannot guess it). Locked: refused before checking."""
+    """Confirm ``actor`` knows their password. A session guesses from its own budget of
+    ``max_login_attempts`` (``lockout.session_key``): a stolen session cannot try more, and
+    strangers who locked the name at the sign-in form cannot stop the owner from changing
+    the password here. A personal access token uses the name's budget. Locked: refused
+    before the password is checked."""
     now = ctx.clock.now()
-    async with ctx.db.read() as conn:
-        user = (
-            await conn.execute(
-                select(User.password_hash, User.locked_until).where(
-                    User.id == actor.id, User.deleted_at.is_(None)
-                )
-            )
-        ).one_or_none()
-    if user is None:
-        raise NotFound("account not found")
-    if user.locked_until is not None and user.locked_until > now:
-        retry = math.ceil((user.locked_until - now).total_seconds())
-        raise AccountLocked(
-            f"too many wrong passwords; try again in {math.ceil(retry / 60)} minute(s)",
-            retry_after=retry,
+    key = (
+        lockout.session_key(actor.session_id)
+        if actor.session_id is not None
+        else lockout.account_key(actor.username)
+    )
+    async with ctx.db.write() as tx:
+        password_hash = await tx.conn.scalar(
+            select(User.password_hash).where(User.id == actor.id, User.deleted_at.is_(None))
         )
-    if not await ctx.passwords.verify(user.password_hash, password):
-        async with ctx.db.write() as tx:
+        if password_hash is None:
+            raise NotFound("account not found")
+        retry = await lockout.take_slot(ctx.settings, tx, key, now)
+    if retry is not None:
+        raise AccountLocked(lockout.retry_message(retry, "wrong passwords"), retry_after=retry)
+    ok = await ctx.passwords.verify(password_hash, password)
+    async with ctx.db.write() as tx:
+        if ok:
+            await lockout.settle(ctx.settings, tx, key, now, ok=True)
+        else:
             await audit.record(
                 tx, at=now, action=action, outcome="failure", actor_id=actor.id,
                 actor_name=actor.username, ip=actor.ip, detail="wrong password",
             )  # fmt: skip
-            await count_failure(ctx, tx, actor.id, actor.username, actor.ip)
+            await count_failure(ctx, tx, key, actor.id, actor.username, actor.ip)
+    if not ok:
         raise Forbidden("wrong password", code="wrong_password")
 
 
@@ -91,10 +96,9 @@ async def change_password(ctx: Ctx, actor: Actor, current: str, new: str) -> int
     now = ctx.clock.now()
     async with ctx.db.write() as tx:
         await tx.conn.execute(
-            update(User)
-            .where(User.id == actor.id)
-            .values(password_hash=new_hash, failed_logins=0, locked_until=None)
+            update(User).where(User.id == actor.id).values(password_hash=new_hash)
         )
+        await lockout.clear(ctx.settings, tx, actor.username, now)
         ended = await end_sessions(ctx, tx, actor.id, now, keep=actor.session_id)
         await audit.record(
             tx, at=now, action="password_change", outcome="success", actor_id=actor.id,
@@ -188,10 +192,9 @@ async def reset_password(ctx: Ctx, token: str, new_password: str, *, ip: str) ->
         if user_id is not None:
             username = await tx.conn.scalar(select(User.username).where(User.id == user_id))
             await tx.conn.execute(
-                update(User)
-                .where(User.id == user_id)
-                .values(password_hash=new_hash, failed_logins=0, locked_until=None)
+                update(User).where(User.id == user_id).values(password_hash=new_hash)
             )
+            await lockout.clear(ctx.settings, tx, str(username), now)
             # Any other outstanding link of this person is moot now.
             await tx.conn.execute(
                 delete(PasswordReset).where(

@@ -117,7 +117,6 @@ async def system_actor(ctx: Ctx) -> Actor:
                         password_hash="!",  # noqa: S106  # nosec B106  # never verifies: nobody logs in as it
                         is_admin=False,
                         is_system=True,
-                        failed_logins=0,
                         created_at=ctx.clock.now(),
                     )
                     .returning(User.id)

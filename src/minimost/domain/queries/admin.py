@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from minimost.db.models import ApiToken, AuditRecord, Message, Session, StoredFile, User
+from minimost.domain.actions.lockout import account_budget
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,25 +28,27 @@ class UserRow:
 
 
 def _status(row: Any, now: datetime) -> str:
+    """``locked``: refused to browsers that never signed in (known devices still may)."""
     if row.deleted_at is not None:
         return "deleted"
     if row.disabled_at is not None:
         return "disabled"
-    if row.locked_until is not None and row.locked_until > now:
+    if row.locked_until is not None:
         return "locked"
     return "active"
 
 
 async def list_users(
-    conn: AsyncConnection, now: datetime, *, include_deleted: bool = False
+    conn: AsyncConnection, now: datetime, *, lockout_limit: int, include_deleted: bool = False
 ) -> list[UserRow]:
     seen = (
         select(Session.user_id, func.max(Session.last_seen_at).label("seen"))
         .group_by(Session.user_id)
         .subquery()
     )
+    locked_until, _failures = account_budget(lockout_limit, now)
     query = (
-        select(User, seen.c.seen)
+        select(User, seen.c.seen, locked_until.label("locked_until"))
         .outerjoin(seen, seen.c.user_id == User.id)
         .where(User.is_system.is_(False))
         .order_by(User.id)
@@ -60,11 +63,12 @@ async def list_users(
 
 
 async def user_details(
-    conn: AsyncConnection, username: str, now: datetime
+    conn: AsyncConnection, username: str, now: datetime, *, lockout_limit: int
 ) -> dict[str, Any] | None:
+    locked_until, failures = account_budget(lockout_limit, now)
     row = (
         await conn.execute(
-            select(User).where(
+            select(User, locked_until.label("locked_until"), failures.label("failed_logins")).where(
                 User.username == username, User.deleted_at.is_(None), User.is_system.is_(False)
             )
         )
@@ -84,7 +88,7 @@ async def user_details(
         "created_at": row.created_at,
         "disabled_at": row.disabled_at,
         "locked_until": row.locked_until,
-        "failed_logins": row.failed_logins,
+        "failed_logins": row.failed_logins or 0,
         "sessions": await count(
             select(func.count()).where(Session.user_id == row.id, Session.expires_at > now)
         ),

@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request, Response, status
 
 from minimost.domain.actions import accounts
+from minimost.domain.actions.accounts import normalize_username
 from minimost.domain.queries.events import last_event_id
 from minimost.domain.queries.users import presence_override_of
 from minimost.domain.views import avatar_url
 from minimost.ratelimit import ip_key
+from minimost.web import device_cookie
 from minimost.web.deps import COOKIE, ActorDep, CtxDep, StateDep, client_ip
 from minimost.web.schemas.auth import AuthOut, LoginIn, MeOut, SignupIn, TokenIn, TokenOut
 from minimost.web.schemas.common import ERRORS
+from minimost.web.state import AppState
 
 router = APIRouter(prefix="/api/v1", tags=["auth"], responses=ERRORS)
+
+
+def _remember_device(response: Response, state: AppState, username: str) -> None:
+    """A successful sign-in makes this browser a known device for ``username``."""
+    lifetime = timedelta(days=state.settings.session_days)
+    value = device_cookie.issue(state.secret, username, state.ctx.clock.now())
+    device_cookie.set_cookie(response, value, lifetime)
+
+
+def _known_device(request: Request, state: AppState, username: str) -> str | None:
+    return device_cookie.device_id(
+        state.secret,
+        request.cookies.get(device_cookie.NAME),
+        normalize_username(username),
+        state.ctx.clock.now(),
+        timedelta(days=state.settings.session_days),
+    )
 
 
 def _set_cookie(response: Response, token: str, max_age_days: int) -> None:
@@ -42,23 +64,33 @@ async def signup(body: SignupIn, request: Request, response: Response, state: St
         user_agent=request.headers.get("user-agent", ""),
     )
     _set_cookie(response, token, state.settings.session_days)
+    _remember_device(response, state, user["username"])
     return AuthOut.model_validate({"user": user, "csrf_token": state.csrf_for(token)})
 
 
 @router.post("/auth/login")
 async def login(body: LoginIn, request: Request, response: Response, state: StateDep) -> AuthOut:
+    """Sign in. After ``max_login_attempts`` wrong passwords for a name (whether or not an
+    account has it), ``403 account_locked`` with ``Retry-After`` for browsers that never
+    signed in as it; a browser that did (its device cookie) keeps its own budget."""
     ip = client_ip(request)
-    # Per address AND per attempted name: rotating addresses does not buy more guesses.
+    device = _known_device(request, state, body.username)
+    # Per address AND per attempted name: rotating addresses does not buy more guesses. A
+    # known device counts on its own instead of the name's, or strangers flooding the name
+    # would rate-limit its owner out (the weapon the device cookie takes away).
     await state.limiter.hit("login", ip_key(ip))
-    await state.limiter.hit("login", "user:" + body.username.strip().lower())
+    name = normalize_username(body.username)
+    await state.limiter.hit("login", f"device:{device}" if device else "user:" + name)
     user, token = await accounts.login(
         state.ctx,
         username=body.username,
         password=body.password,
         ip=ip,
         user_agent=request.headers.get("user-agent", ""),
+        device=device,
     )
     _set_cookie(response, token, state.settings.session_days)
+    _remember_device(response, state, user["username"])
     return AuthOut.model_validate({"user": user, "csrf_token": state.csrf_for(token)})
 
 
