@@ -2,9 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import {
-  canChooseMore, candidates, dmRequest, MAX_DM_OTHERS, moveHighlight, pickerKey,
-} from "../../src/minimost/static/js/features/dms/data.js";
+import { canChooseMore, dmRequest, MAX_DM_OTHERS } from "../../src/minimost/static/js/features/dms/data.js";
+import { candidates, moveHighlight, pickerKey } from "../../src/minimost/static/js/ui/people-picker.js";
 import { browseRows, memberCountText } from "../../src/minimost/static/js/features/browser/data.js";
 
 const kevin = { id: 7, username: "kevin" };

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  filesOf, humanSize, newEntry, percent, refusal, remove, sendState, setLimits, limits, takeReady,
+  filesOf, humanSize, newEntry, percent, reduceLimits, refusal, remove, sendState, takeReady,
   thumbBox, update,
 } from "../../src/minimost/static/js/features/files/data.js";
 
@@ -23,8 +23,11 @@ test("a file over the limit is refused before sending, one at the limit is not",
 });
 
 test("the limits come from /api/v1/me", () => {
-  setLimits({ max_upload_bytes: 1000, max_avatar_bytes: 10 });
-  assert.deepEqual({ ...limits }, { upload: 1000, avatar: 10 });
+  const none = reduceLimits(undefined, { type: "@init" });
+  assert.deepEqual(none, { upload: 0, avatar: 0 });
+  assert.equal(reduceLimits(none, { type: "session/loaded", user: {} }), none, "no limits given: none known");
+  const limits = reduceLimits(none, { type: "session/loaded", user: {}, limits: { max_upload_bytes: 1000, max_avatar_bytes: 10 } });
+  assert.deepEqual(limits, { upload: 1000, avatar: 10 });
 });
 
 test("thumbnail boxes keep the aspect ratio and never enlarge", () => {

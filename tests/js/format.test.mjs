@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatShortcut, MARKERS, toggleFormat } from "../../src/minimost/static/js/features/composer/format.js";
+import { formatShortcut, MARKERS, toggleFormat } from "../../src/minimost/static/js/ui/format.js";
 
 // "a[b]c" notation: [ ] is the selection, | the caret.
 function parse(text) {

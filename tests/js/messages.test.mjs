@@ -6,7 +6,7 @@ import {
   applyFrame, buildRows, emptyConversation, lastOwnMessage, markDeleted, mergePage,
   messageKey, needsLoad, reduce, upsertMessage,
 } from "../../src/minimost/static/js/features/messages/data.js";
-import { makePending } from "../../src/minimost/static/js/features/composer/data.js";
+import { makePending } from "../../src/minimost/static/js/features/messages/pending.js";
 
 const kevin = { id: 1, username: "kevin", display_name: "Kevin" };
 const jason = { id: 2, username: "jason", display_name: "Jason" };

@@ -4,8 +4,9 @@ import { test } from "node:test";
 
 import { reduceSession } from "../../src/minimost/static/js/features/auth/data.js";
 import { reduce as reduceMessages } from "../../src/minimost/static/js/features/messages/data.js";
+import { mergeAuthor, mergeUser, mergeUserList } from "../../src/minimost/static/js/core/people.js";
 import {
-  cleanDisplayName, displayNameProblem, mergeAuthor, mergeUser, mergeUserList, PALETTE, validColor,
+  cleanDisplayName, displayNameProblem, PALETTE, validColor,
 } from "../../src/minimost/static/js/features/profile/data.js";
 
 const bob = { id: 2, username: "bob", display_name: "Bob", color: null, avatar_url: null };

@@ -5,16 +5,19 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { reduce as reduceMessages } from "../../src/minimost/static/js/features/messages/data.js";
+import { messagesReducer } from "../../src/minimost/static/js/features/messages/data.js";
 import {
-  applyPinFrame, needsPins, pinsToShow, reduce as reducePins,
+  applyPinFrame, needsPins, pinPatches, pinsToShow, reduce as reducePins,
 } from "../../src/minimost/static/js/features/pins/data.js";
 import {
-  applyReaction, hasMine, indexEmoji, labelOf, pushRecent, reactorsTitle, searchEmoji, toggle,
+  applyReaction, hasMine, indexEmoji, labelOf, pushRecent, reactionPatches, reactorsTitle, searchEmoji, toggle,
 } from "../../src/minimost/static/js/features/reactions/data.js";
 import {
   canReply, excerpt, isLoaded, plainText, quoteOf, reduce as reduceReplies, replyExtension,
 } from "../../src/minimost/static/js/features/replies/data.js";
+
+// As main.js wires it: reaction and pin events patch the messages they are about.
+const reduceMessages = messagesReducer({ ...reactionPatches, ...pinPatches });
 
 const alice = { id: 1, username: "alice", display_name: "Alice" };
 const msg = (id, extra = {}) => ({

@@ -2,8 +2,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { countText } from "../../src/minimost/static/js/features/channels/data.js";
 import {
-  countText, firstUnread, navigationKey, nextConversation, readTarget, titleText,
+  firstUnread, navigationKey, nextConversation, readTarget, titleText,
 } from "../../src/minimost/static/js/features/unreads/data.js";
 
 const order = [

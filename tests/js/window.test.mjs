@@ -5,12 +5,15 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  emptyConversation, frameMessageId, HELD_MAX, isDetached, newerCount, newestConfirmedId, reduce,
+  emptyConversation, frameMessageId, HELD_MAX, isDetached, messagesReducer, newerCount, newestConfirmedId,
 } from "../../src/minimost/static/js/features/messages/data.js";
-import { makePending } from "../../src/minimost/static/js/features/composer/data.js";
+import { makePending } from "../../src/minimost/static/js/features/messages/pending.js";
 import { reduce as reduceChannels } from "../../src/minimost/static/js/features/channels/data.js";
 import { readTarget } from "../../src/minimost/static/js/features/unreads/data.js";
-import "../../src/minimost/static/js/features/reactions/data.js"; // registers reaction patches
+import { reactionPatches } from "../../src/minimost/static/js/features/reactions/data.js";
+
+// As main.js wires it: reaction events patch the messages they are about.
+const reduce = messagesReducer(reactionPatches);
 
 const kevin = { id: 1, username: "kevin", display_name: "Kevin" };
 const jason = { id: 2, username: "jason", display_name: "Jason" };

@@ -2,8 +2,7 @@
 
 import { api } from "./core/api.js";
 import { $ } from "./core/dom.js";
-import { authErrorMessages } from "./features/auth/data.js";
-import { bindRevealButtons, clearErrors, setBusy, setFieldError, showErrors } from "./features/auth/ui.js";
+import { authErrorMessages, bindRevealButtons, clearErrors, setBusy, setFieldError, showErrors } from "./features/auth/index.js";
 
 const form = $("#login-form");
 bindRevealButtons(form);

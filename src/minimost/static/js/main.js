@@ -4,52 +4,49 @@
 // idempotently, so reconnects and restarts neither drop nor double a message.
 
 import { api, describeError, setCsrfRefresher, setCsrfToken, setUnauthenticatedHandler } from "./core/api.js";
-import { createConfirm } from "./core/dialog.js";
 import { $ } from "./core/dom.js";
 import { createSocket } from "./core/socket.js";
 import { createStore } from "./core/store.js";
-import { createToaster } from "./core/toast.js";
-import { reduceSession } from "./features/auth/data.js";
-import { loadConversations } from "./features/channels/actions.js";
-import { conversationForHash, hashFor, pickConversation, reduce as reduceChannels } from "./features/channels/data.js";
-import { mountConversations } from "./features/channels/wire.js";
-import { reduce as reduceComposer } from "./features/composer/data.js";
-import { mountComposer } from "./features/composer/ui.js";
-import { reduce as reduceConnection } from "./features/connection/data.js";
-import { mountConnection } from "./features/connection/ui.js";
-import { keepMembersLoaded } from "./features/mentions/actions.js";
-import { mountMentionAutocomplete } from "./features/mentions/autocomplete.js";
-import { reduce as reduceMentions } from "./features/mentions/data.js";
-import { reduce as reduceMembers } from "./features/mentions/members.js";
-import { mountMentionsPanel } from "./features/mentions/panel.js";
-import { mountSearch } from "./features/search/ui.js";
-import { loadNewest, retryPendingNow } from "./features/messages/actions.js";
-import { needsLoad, reduce as reduceMessages } from "./features/messages/data.js";
-import { authorName, avatar } from "./features/messages/rows.js";
-import { mountMessages } from "./features/messages/ui.js";
-import { reduce as reducePresence } from "./features/presence/data.js";
-import { mountPresence } from "./features/presence/ui.js";
-import { reduce as reducePins } from "./features/pins/data.js";
-import { mountPins } from "./features/pins/ui.js";
-import { mountReactions } from "./features/reactions/bar.js";
-import { reduce as reduceReplies } from "./features/replies/data.js";
-import { mountReplies } from "./features/replies/ui.js";
-import { mountReceipts } from "./features/receipts/ui.js";
-import { mountSettings } from "./features/settings/ui.js";
-import { mountAttachments } from "./features/files/composer.js";
-import { setLimits } from "./features/files/data.js";
-import { mountFileViews } from "./features/files/view.js";
-import { mountProfile } from "./features/profile/ui.js";
-import { mountPreviews } from "./features/previews/card.js";
-import { reduce as reduceTyping } from "./features/typing/data.js";
-import { mountTyping } from "./features/typing/ui.js";
+import { authorName, avatar } from "./ui/avatar.js";
+import { createConfirm } from "./ui/dialog.js";
+import { createToaster } from "./ui/toast.js";
+import { reduceSession } from "./features/auth/index.js";
+import { mountChannelBrowser } from "./features/browser/index.js";
+import {
+  conversationForHash, createConversationSync, goElsewhere, hashFor, loadConversations, mountChannels,
+  mountConversationActions, mountCreatePrivate, pickConversation, reduceChannels,
+} from "./features/channels/index.js";
+import { mountComposer, reduceComposer } from "./features/composer/index.js";
+import { mountConnection, reduceConnection } from "./features/connection/index.js";
+import { mountDmPicker } from "./features/dms/index.js";
+import { mountAttachments, mountFileViews, reduceLimits } from "./features/files/index.js";
+import {
+  keepMembersLoaded, mountMentionAutocomplete, mountMentionsPanel, reduceMembers, reduceMentions,
+} from "./features/mentions/index.js";
+import {
+  createDecorations, jumpToMessage, loadNewest, messagesReducer, mountMessages, needsLoad,
+} from "./features/messages/index.js";
+import { mountNotifications } from "./features/notifications/index.js";
+import { mountPins, pinPatches, reducePins } from "./features/pins/index.js";
+import { createPresenceDots, mountPresence, reducePresence } from "./features/presence/index.js";
+import { mountPreviews } from "./features/previews/index.js";
+import { mountProfile } from "./features/profile/index.js";
+import { mountReactions, reactionPatches } from "./features/reactions/index.js";
+import { mountReceipts } from "./features/receipts/index.js";
+import { mountReplies, reduceReplies } from "./features/replies/index.js";
+import { mountSearch } from "./features/search/index.js";
+import { mountSettings } from "./features/settings/index.js";
+import { mountTyping, reduceTyping } from "./features/typing/index.js";
+import { mountUnreads } from "./features/unreads/index.js";
 
 const REMEMBER_KEY = "minimost.conversation";
 
+// Every slice of state, and which feature owns it. Reactions and pins change loaded
+// messages through their own events: the messages reducer applies their patches.
 const store = createStore({
   session: reduceSession,
   channels: reduceChannels,
-  messages: reduceMessages,
+  messages: messagesReducer({ ...reactionPatches, ...pinPatches }),
   composer: reduceComposer,
   connection: reduceConnection,
   members: reduceMembers,
@@ -58,6 +55,7 @@ const store = createStore({
   typing: reduceTyping,
   replies: reduceReplies,
   pins: reducePins,
+  limits: reduceLimits,
 });
 
 let socket = null;
@@ -83,6 +81,10 @@ setCsrfRefresher(async () => (await api.get("/api/v1/me")).csrf_token);
 
 const toast = createToaster($("#toasts"));
 const ask = createConfirm($("#confirm-dialog"));
+// What other features add to every message row (replies, files, previews, reactions,
+// pins), and the presence dots that messages and mention suggestions show.
+const decorations = createDecorations();
+const presenceDots = createPresenceDots(store);
 
 const composer = mountComposer(store, {
   form: $("#composer"),
@@ -99,10 +101,48 @@ mountMessages(store, {
   ask,
   toast,
   focusComposer: () => composer.focus(),
+  decorations,
+  presenceDot: (userId) => presenceDots.dot(userId),
 });
 
-// Sidebar, header actions, channel browser, DM picker, unreads, notifications.
-const conversationFeatures = mountConversations(store, { openConversation, ask, toast });
+// Sidebar, header actions, unreads, DM picker, private channel dialog, channel browser,
+// notifications.
+const sidebar = mountChannels(store, {
+  lists: { channels: $("#public-list"), private: $("#private-list"), dms: $("#dm-list") },
+  nav: $("#channel-list"),
+  title: $("#channel-title"),
+  topic: $("#channel-topic"),
+  sigil: $(".topbar-hash"),
+  toggle: $("#drawer-toggle"),
+  backdrop: $("#drawer-backdrop"),
+  closeButton: $("#drawer-close"),
+  sidebar: $("#sidebar"),
+  onSelect: openConversation,
+});
+const openFromSidebar = (id) => {
+  sidebar.closeDrawer();
+  openConversation(id);
+};
+const details = mountConversationActions(store, {
+  muteButton: $("#conv-mute"),
+  detailsButton: $("#conv-details"),
+  ask,
+  toast,
+  onGone: (goneId) => goElsewhere(store, goneId, openConversation),
+});
+mountUnreads(store, { openConversation: openFromSidebar });
+mountDmPicker(store, { openButton: $("#new-dm"), onOpen: openFromSidebar });
+const createPrivate = mountCreatePrivate(store, { openButton: $("#create-private"), onOpen: openFromSidebar });
+mountChannelBrowser(store, { openButton: $("#browse-channels"), onOpen: openFromSidebar, onCreatePrivate: createPrivate.open });
+const notifications = mountNotifications(store, {
+  muteAllButton: $("#notify-toggle"),
+  settingsButton: $("#notify-settings"),
+  openConversation: openFromSidebar,
+  focusMessage: (convId, messageId) => jumpToMessage(store, convId, messageId, { toast }),
+});
+const conversationSync = createConversationSync(store, {
+  reloadMessages: (convId) => loadNewest(store, convId, { reset: true }),
+});
 
 mountConnection(store, {
   banner: $("#conn-banner"),
@@ -115,22 +155,28 @@ mountConnection(store, {
 // subscribe after the message list, so they find the rows it just rendered.
 const sendFrame = (frame) => socket && socket.send(frame);
 keepMembersLoaded(store);
-mountMentionAutocomplete(store, { form: $("#composer"), input: $("#composer-input") });
+mountMentionAutocomplete(store, {
+  form: $("#composer"), input: $("#composer-input"),
+  presenceDot: (userId, options) => presenceDots.dot(userId, options),
+});
 mountMentionsPanel(store, { button: $("#mentions-button"), onOpen: openConversation, toast });
 mountTyping(store, { form: $("#composer"), input: $("#composer-input"), send: sendFrame });
 mountReceipts(store, { list: $("#message-list"), scroller: $("#message-scroller") });
 // Rich messages: replies, reactions, pins (their row decorations register in this order).
-mountReplies(store, { list: $("#message-list"), form: $("#composer"), input: $("#composer-input"), open: openConversation, toast });
-mountReactions(store, { list: $("#message-list"), toast });
-mountPins(store, { button: $("#pins-button"), list: $("#message-list"), toast });
+mountReplies(store, {
+  list: $("#message-list"), form: $("#composer"), input: $("#composer-input"), open: openConversation, toast,
+  decorations, composer,
+});
+mountReactions(store, { list: $("#message-list"), toast, decorations });
+mountPins(store, { button: $("#pins-button"), list: $("#message-list"), toast, decorations });
 mountSearch(store, { form: $("#search"), input: $("#search-input"), onOpen: openConversation, toast });
 // Attachments (paperclip, paste, drop; thumbnails and the viewer) and profiles.
 mountAttachments(store, {
   form: $("#composer"), input: $("#composer-input"), button: $("#attach-button"), picker: $("#attach-input"),
-  list: $("#attachments"), dropZone: $(".main"), toast,
+  list: $("#attachments"), dropZone: $(".main"), toast, composer,
 });
-mountFileViews(store, { list: $("#message-list") });
-mountPreviews();
+mountFileViews(store, { list: $("#message-list"), decorations });
+mountPreviews({ decorations });
 mountProfile(store, {
   openButton: $("#open-profile"), list: $("#message-list"), meName: $("#me-name"), meAvatar: $("#me-avatar"),
   onOpen: openConversation, toast,
@@ -141,6 +187,7 @@ const presence = mountPresence(store, {
   meDot: $("#me-presence"),
   menu: $("#presence-menu"),
   toast,
+  dots: presenceDots,
 });
 
 function openConversation(id) {
@@ -222,10 +269,9 @@ async function withRetry(step) {
 async function boot() {
   const me = await withRetry(() => api.get("/api/v1/me"));
   setCsrfToken(me.csrf_token);
-  store.dispatch({ type: "session/loaded", user: me.user });
+  store.dispatch({ type: "session/loaded", user: me.user, limits: me.limits }); // limits: files feature
   store.dispatch({ type: "presence/override", override: me.presence_override || "auto" });
   renderMe(me.user);
-  setLimits(me.limits);
 
   const conversations = await withRetry(() => loadConversations(store));
   const first = pickConversation(store.get().channels.list, { hashName: hashName(), rememberedId: rememberedConversation() });
@@ -238,19 +284,21 @@ async function boot() {
 
   socket = createSocket({
     since: me.last_event_id,
+    // Frame handlers beyond the reducers, in this order, after the store applied the frame.
     onEvent: (frame) => {
       store.dispatch({ type: "event", frame });
-      conversationFeatures.onFrame(frame);
+      conversationSync.onFrame(frame);
+      details.onFrame(frame);
+      notifications.onFrame(frame);
     },
     onHello: (frame) => {
       store.dispatch({ type: "presence/hello", data: frame.data });
       presence.connected();
     },
     onResync: resync,
-    onStatus: (status) => {
-      store.dispatch({ type: "connection/status", status });
-      if (status === "online") retryPendingNow(); // unsent messages go out right away
-    },
+    // Going online also wakes the sends waiting to retry (messages/actions.js): unsent
+    // messages go out right away.
+    onStatus: (status) => store.dispatch({ type: "connection/status", status }),
     onAuthLost: goToLogin,
   });
   window.addEventListener("online", () => socket.retryNow());

@@ -3,9 +3,10 @@
 
 import { api } from "./core/api.js";
 import { $ } from "./core/dom.js";
-import { authErrorMessages } from "./features/auth/data.js";
-import { bindPasswordRules, bindRevealButtons, clearErrors, setBusy, setFieldError, showErrors } from "./features/auth/ui.js";
-import { resetErrorMessages, tokenFromPath } from "./features/settings/data.js";
+import {
+  authErrorMessages, bindPasswordRules, bindRevealButtons, clearErrors, setBusy, setFieldError, showErrors,
+} from "./features/auth/index.js";
+import { resetErrorMessages, tokenFromPath } from "./features/settings/index.js";
 
 const form = $("#reset-form");
 const rulesList = $("#password-rules");

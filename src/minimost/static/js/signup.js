@@ -2,8 +2,9 @@
 
 import { api } from "./core/api.js";
 import { $ } from "./core/dom.js";
-import { authErrorMessages, checkUsername } from "./features/auth/data.js";
-import { bindPasswordRules, bindRevealButtons, clearErrors, setBusy, setFieldError, showErrors } from "./features/auth/ui.js";
+import {
+  authErrorMessages, bindPasswordRules, bindRevealButtons, checkUsername, clearErrors, setBusy, setFieldError, showErrors,
+} from "./features/auth/index.js";
 
 const form = $("#signup-form");
 const rulesList = $("#password-rules");

@@ -82,3 +82,13 @@ export function autosize(textarea) {
   textarea.addEventListener("input", fit);
   return fit;
 }
+
+// Counters behind nextId, one per prefix: ids stay unique for the page's life.
+const idCounters = new Map();
+
+/** A fresh id for markup: nextId("modal-") gives "modal-1", "modal-2", … */
+export function nextId(prefix) {
+  const n = (idCounters.get(prefix) ?? 0) + 1;
+  idCounters.set(prefix, n);
+  return `${prefix}${n}`;
+}

@@ -1,6 +1,6 @@
 // Auth form rules that do not touch the DOM: username shape and error mapping.
 
-import { mergeUser } from "../profile/data.js";
+import { mergeUser } from "../../core/people.js";
 
 export const USERNAME_PATTERN = /^[a-z0-9._-]{1,32}$/i;
 

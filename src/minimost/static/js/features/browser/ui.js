@@ -3,8 +3,8 @@
 
 import { describeError } from "../../core/api.js";
 import { el } from "../../core/dom.js";
-import { browseChannels, joinChannel } from "../channels/actions.js";
-import { createModal } from "../channels/modal.js";
+import { createModal } from "../../ui/modal.js";
+import { browseChannels, joinChannel } from "../channels/index.js";
 import { browseRows, memberCountText } from "./data.js";
 
 const SEARCH_DELAY_MS = 150;

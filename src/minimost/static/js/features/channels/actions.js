@@ -19,12 +19,6 @@ export async function refreshConversation(store, convId) {
   return conversation;
 }
 
-export async function searchUsers(query, { limit = 20, signal } = {}) {
-  const q = encodeURIComponent(query.trim());
-  const { users } = await api.get(`/api/v1/users?q=${q}&limit=${limit}`, { signal });
-  return users;
-}
-
 export async function browseChannels(query, { signal } = {}) {
   const { conversations } = await api.get(`/api/v1/channels?q=${encodeURIComponent(query.trim())}`, { signal });
   return conversations;

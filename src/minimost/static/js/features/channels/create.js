@@ -2,9 +2,9 @@
 
 import { describeError } from "../../core/api.js";
 import { el } from "../../core/dom.js";
-import { createPeoplePicker } from "../dms/picker.js";
+import { createModal } from "../../ui/modal.js";
+import { createPeoplePicker } from "../../ui/people-picker.js";
 import { createPrivateChannel } from "./actions.js";
-import { createModal } from "./modal.js";
 
 export const NAME_MAX = 64;
 

@@ -6,7 +6,7 @@
 // read answers update them in place, so the sidebar, the title and the shortcuts all
 // read one source.
 
-import { mergeUserList } from "../profile/data.js";
+import { mergeUserList, personName } from "../../core/people.js";
 
 const initial = {
   list: [],
@@ -48,8 +48,6 @@ export function mergeConversation(existing, incoming) {
 }
 
 // ---- names ------------------------------------------------------------------
-
-export const personName = (user) => (user && (user.display_name || user.username)) || "Unknown";
 
 /** The other people in a DM (all of them, you excluded). */
 export function dmOthers(conv, meId) {
@@ -147,6 +145,9 @@ export function unreadTotal(list) {
   for (const c of list) if (!c.muted && !c.archived) total += c.unread_count || 0;
   return total;
 }
+
+/** Badge text for a count: "99+" beyond 99. */
+export const countText = (n) => (n > 99 ? "99+" : String(n));
 
 export const activeConversation = (state) => state.list.find((c) => c.id === state.activeId) ?? null;
 

@@ -4,16 +4,14 @@
 
 import { describeError } from "../../core/api.js";
 import { el, hashIndex, initials } from "../../core/dom.js";
-import { createPeoplePicker } from "../dms/picker.js";
+import { personName } from "../../core/people.js";
+import { svgIcon as icon } from "../../ui/icons.js";
+import { createModal } from "../../ui/modal.js";
+import { createPeoplePicker } from "../../ui/people-picker.js";
+import { profileLink } from "../../ui/profile-link.js";
 import { addMember, leaveConversation, listMembers, removeMember, updateConversation } from "./actions.js";
-import {
-  activeConversation, canAddPeople, canEditTopic, canRemoveOthers, canRename, conversationTitle, personName,
-} from "./data.js";
-import { profileLink } from "../profile/link.js";
-import { createModal } from "./modal.js";
-import { icon } from "./ui.js";
-
-const LOCK = "M7 11V8a5 5 0 0 1 10 0v3M6 11h12v9H6z";
+import { activeConversation, canAddPeople, canEditTopic, canRemoveOthers, canRename, conversationTitle } from "./data.js";
+import { LOCK } from "./ui.js";
 
 /** How a channel is named in sentences: "#general", but a private one has no "#". */
 function channelRef(conv) {

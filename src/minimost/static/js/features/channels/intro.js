@@ -1,7 +1,8 @@
 // The first row of a DM's history (channels use the message list's own intro).
 
 import { el, hashIndex, initials } from "../../core/dom.js";
-import { conversationLabel, dmOthers, personName } from "./data.js";
+import { personName } from "../../core/people.js";
+import { conversationLabel, dmOthers } from "./data.js";
 
 export function dmIntro(conv, me) {
   const meId = me ? me.id : null;

@@ -3,22 +3,10 @@
 // conversation id and updated in place, so a badge changing never steals focus.
 
 import { el, hashIndex, initials } from "../../core/dom.js";
-import { countText } from "../unreads/data.js";
-import { activeConversation, conversationLabel, dmOthers, sections } from "./data.js";
+import { svgIcon as icon } from "../../ui/icons.js";
+import { activeConversation, conversationLabel, countText, dmOthers, sections } from "./data.js";
 
-const SVG = "http://www.w3.org/2000/svg";
-const LOCK = "M7 11V8a5 5 0 0 1 10 0v3M6 11h12v9H6z";
-
-export function icon(path, cls = "") {
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  if (cls) svg.setAttribute("class", cls);
-  const p = document.createElementNS(SVG, "path");
-  p.setAttribute("d", path);
-  svg.append(p);
-  return svg;
-}
+export const LOCK = "M7 11V8a5 5 0 0 1 10 0v3M6 11h12v9H6z";
 
 function rowIcon(conv, meId) {
   if (conv.kind === "public") return el("span", { class: "channel-icon channel-hash", "aria-hidden": "true", text: "#" });

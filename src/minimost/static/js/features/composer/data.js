@@ -1,7 +1,5 @@
-// Composer rules that do not touch the DOM: what Enter does, and the optimistic copy
-// of a message shown until the server confirms it.
-
-import { escapeHtml } from "../../core/dom.js";
+// Composer rules that do not touch the DOM: what Enter does, what text is worth sending,
+// and the drafts. The optimistic copy of a sent message is messages/pending.js.
 
 export const MAX_MESSAGE_LENGTH = 10_000;
 
@@ -18,31 +16,6 @@ export function sendableText(text) {
   const trimmed = String(text ?? "").replace(/^\s*\n|\s+$/g, "");
   if (!trimmed.trim()) return null;
   return trimmed;
-}
-
-/** Plain-text preview of a pending message (the server renders the real html). */
-export function previewHtml(text) {
-  return String(text)
-    .split(/\n{2,}/)
-    .map((para) => `<p>${escapeHtml(para).replace(/\n/g, "<br>")}</p>`)
-    .join("");
-}
-
-export function makePending({ text, user, convId, clientId, now = new Date() }) {
-  return {
-    id: null,
-    conversation_id: convId,
-    author: { id: user.id, username: user.username, display_name: user.display_name },
-    text,
-    html: previewHtml(text),
-    created_at: now.toISOString(),
-    edited_at: null,
-    deleted_at: null,
-    client_id: clientId,
-    pending: true,
-    failed: false,
-    error: null,
-  };
 }
 
 // Drafts per conversation, so switching channels keeps what you were typing.

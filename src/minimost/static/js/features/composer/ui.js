@@ -2,30 +2,30 @@
 // your last message; `i` focuses it from anywhere, Esc leaves it.
 
 import { autosize, isTyping } from "../../core/dom.js";
-import { activeConversation, conversationTitle } from "../channels/data.js";
-import { sendMessage } from "../messages/actions.js";
-import { lastOwnMessage } from "../messages/data.js";
+import { bindFormatKeys } from "../../ui/format.js";
+import { activeConversation, conversationTitle } from "../channels/index.js";
+import { lastOwnMessage, sendMessage } from "../messages/index.js";
 import { enterAction, MAX_MESSAGE_LENGTH, sendableText } from "./data.js";
-import { bindFormatKeys } from "./format.js";
 
 const COUNTER_FROM = MAX_MESSAGE_LENGTH - 1000;
 
-// Features that let a message go out without text (attachments) register a check:
-// check(convId) -> "ready" (sendable as is) | "busy" (hold the send) | null. Call the
-// returned function when the answer may have changed.
-const sendables = [];
-const refreshers = new Set();
-export function allowSendWithout(check) {
-  sendables.push(check);
-  return () => refreshers.forEach((refresh) => refresh());
-}
-function extraState(convId) {
-  const states = sendables.map((check) => check(convId));
-  return states.includes("busy") ? "busy" : states.includes("ready") ? "ready" : null;
-}
-
+/**
+ * The composer. Other features extend it through the object this returns (main.js hands
+ * it to them): `extendSend(extend)` adds to every send (see messages/actions.js
+ * sendMessage), `allowSendWithout(check)` lets a message go out without text
+ * (attachments): check(convId) -> "ready" (sendable as is) | "busy" (hold the send) |
+ * null; call the function it returns when the answer may have changed.
+ */
 export function mountComposer(store, { form, input, label, counter, sendButton }) {
+  const sendExtensions = [];
+  const sendables = [];
   let shownConv = null;
+
+  function extraState(convId) {
+    const states = sendables.map((check) => check(convId));
+    return states.includes("busy") ? "busy" : states.includes("ready") ? "ready" : null;
+  }
+
   const fit = autosize(input);
   bindFormatKeys(input); // Ctrl+B/I/U/S
 
@@ -58,7 +58,7 @@ export function mountComposer(store, { form, input, label, counter, sendButton }
     const extra = extraState(shownConv);
     const text = sendableText(input.value) ?? (extra === "ready" ? "" : null);
     if (text === null || text.length > MAX_MESSAGE_LENGTH || shownConv === null || extra === "busy") return;
-    sendMessage(store, shownConv, text);
+    sendMessage(store, shownConv, text, sendExtensions);
     input.value = "";
     store.dispatch({ type: "composer/draft", convId: shownConv, text: "" });
     updateCounter();
@@ -103,11 +103,17 @@ export function mountComposer(store, { form, input, label, counter, sendButton }
 
   store.subscribe(render);
   render(store.get());
-  refreshers.add(updateCounter);
 
   return {
     focus() {
       if (!store.get().messages.editing) input.focus();
+    },
+    extendSend(extend) {
+      sendExtensions.push(extend);
+    },
+    allowSendWithout(check) {
+      sendables.push(check);
+      return updateCounter;
     },
   };
 }

@@ -3,10 +3,10 @@
 
 import { describeError } from "../../core/api.js";
 import { el, isTyping } from "../../core/dom.js";
-import { openDirectMessage } from "../channels/actions.js";
-import { createModal } from "../channels/modal.js";
+import { createModal } from "../../ui/modal.js";
+import { createPeoplePicker } from "../../ui/people-picker.js";
+import { openDirectMessage } from "../channels/index.js";
 import { canChooseMore, dmRequest } from "./data.js";
-import { createPeoplePicker } from "./picker.js";
 
 export function mountDmPicker(store, { openButton, onOpen }) {
   const modal = createModal({ title: "Direct message", className: "dm-dialog" });

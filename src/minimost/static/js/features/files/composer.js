@@ -4,20 +4,19 @@
 
 import { describeError, upload } from "../../core/api.js";
 import { el } from "../../core/dom.js";
-import { allowSendWithout } from "../composer/ui.js";
-import { extendSend } from "../messages/actions.js";
 import {
-  draggingFiles, filesOf, humanSize, limits, MAX_ATTACHMENTS, newEntry, percent, refusal,
+  draggingFiles, filesOf, humanSize, MAX_ATTACHMENTS, newEntry, percent, refusal,
   remove, sendState, takeReady, update,
 } from "./data.js";
 
-export function mountAttachments(store, { form, input, button, picker, list, dropZone, toast }) {
+/** `composer`: the composer feature's mount (mountComposer), which the attachments extend. */
+export function mountAttachments(store, { form, input, button, picker, list, dropZone, toast, composer }) {
   const byConv = new Map(); // convId -> entries
   const uploads = new Map(); // key -> { abort }
   let shownConv = null;
 
   const entries = (convId) => byConv.get(convId) ?? [];
-  const refreshComposer = allowSendWithout((convId) => sendState(entries(convId)));
+  const refreshComposer = composer.allowSendWithout((convId) => sendState(entries(convId)));
 
   function set(convId, next) {
     if (next.length) byConv.set(convId, next);
@@ -26,7 +25,7 @@ export function mountAttachments(store, { form, input, button, picker, list, dro
     refreshComposer();
   }
 
-  extendSend((state, convId) => {
+  composer.extendSend((state, convId) => {
     const { files, rest } = takeReady(entries(convId));
     if (!files.length) return null;
     set(convId, rest);
@@ -38,7 +37,7 @@ export function mountAttachments(store, { form, input, button, picker, list, dro
     if (convId === null || !files.length) return;
     let current = entries(convId);
     for (const file of files) {
-      const problem = refusal(file, limits.upload);
+      const problem = refusal(file, store.get().limits.upload);
       if (problem) {
         toast(problem, { kind: "error" });
         continue;

@@ -1,5 +1,8 @@
 // Attachment rules that do not touch the DOM: sizes for people, the browser-side size
-// check, thumbnail boxes that reserve their space, and the pending-attachment list.
+// check, thumbnail boxes that reserve their space, the pending-attachment list, and the
+// server's size limits (the `limits` slice of the store).
+
+import { nextId } from "../../core/dom.js";
 
 export const THUMB_MAX = 360;
 export const MAX_ATTACHMENTS = 10;
@@ -61,10 +64,8 @@ export function draggingFiles(transfer) {
 // An entry: { key, name, size, status: "uploading" | "done" | "error", loaded, error, file }
 // where `file` is the server's view once uploaded.
 
-let counter = 0;
-
 export function newEntry(file) {
-  return { key: `a${++counter}`, name: file.name || "file", size: file.size, status: "uploading", loaded: 0, error: null, file: null };
+  return { key: nextId("a"), name: file.name || "file", size: file.size, status: "uploading", loaded: 0, error: null, file: null };
 }
 
 export function update(list, key, patch) {
@@ -95,10 +96,11 @@ export function percent(entry) {
   return entry.size > 0 ? Math.min(100, Math.round((entry.loaded / entry.size) * 100)) : 0;
 }
 
-// The server's limits (GET /api/v1/me → limits), set once at boot.
-export const limits = { upload: 0, avatar: 0 };
-export function setLimits(fromMe) {
-  if (!fromMe) return;
-  limits.upload = Number(fromMe.max_upload_bytes) || 0;
-  limits.avatar = Number(fromMe.max_avatar_bytes) || 0;
+// The server's limits (GET /api/v1/me → limits), which arrive with the session at boot:
+// the `limits` slice, { upload, avatar } in bytes (0: no limit known).
+const noLimits = Object.freeze({ upload: 0, avatar: 0 });
+
+export function reduceLimits(state = noLimits, action) {
+  if (action.type !== "session/loaded" || !action.limits) return state;
+  return { upload: Number(action.limits.max_upload_bytes) || 0, avatar: Number(action.limits.max_avatar_bytes) || 0 };
 }

@@ -3,9 +3,8 @@
 // download links with their original name and size.
 
 import { el } from "../../core/dom.js";
-import { messageKey } from "../messages/data.js";
-import { decorate } from "../messages/decorations.js";
-import { svgIcon } from "../messages/rows.js";
+import { svgIcon } from "../../ui/icons.js";
+import { messageKey } from "../messages/index.js";
 import { humanSize, thumbBox } from "./data.js";
 
 const FILE_ICON = "M6 3h8l4 4v14H6zM14 3v4h4";
@@ -72,8 +71,9 @@ export function createViewer() {
   };
 }
 
-export function mountFileViews(store, { list }) {
-  decorate("files", renderFiles);
+/** `decorations`: the message rows' extension points (messages feature, from main.js). */
+export function mountFileViews(store, { list, decorations }) {
+  decorations.decorate("files", renderFiles);
   const viewer = createViewer();
   list.addEventListener("click", (event) => {
     const tile = event.target.closest("[data-view-file]");

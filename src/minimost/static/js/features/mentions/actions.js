@@ -34,13 +34,10 @@ export function keepMembersLoaded(store) {
   check(store.get());
 }
 
-let mentionsInFlight = false;
-
 export async function loadMentions(store, { older = false } = {}) {
-  if (mentionsInFlight) return;
+  if (!store.requests.start("mentions/page")) return;
   const { items } = store.get().mentions;
   const before = older && items.length ? `&before=${items[items.length - 1].id}` : "";
-  mentionsInFlight = true;
   store.dispatch({ type: "mentions/loading" });
   try {
     const page = await api.get(`/api/v1/mentions?limit=${MENTIONS_PAGE}${before}`);
@@ -48,6 +45,6 @@ export async function loadMentions(store, { older = false } = {}) {
   } catch (err) {
     store.dispatch({ type: "mentions/error", error: describeError(err) });
   } finally {
-    mentionsInFlight = false;
+    store.requests.done("mentions/page");
   }
 }

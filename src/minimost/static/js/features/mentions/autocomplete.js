@@ -8,13 +8,13 @@
 // reach the composer's own handlers while the list is open.
 
 import { el } from "../../core/dom.js";
-import { activeConversation } from "../channels/data.js";
-import { authorName, avatar } from "../messages/rows.js";
-import { presenceDot } from "../presence/dot.js";
+import { authorName, avatar } from "../../ui/avatar.js";
+import { activeConversation } from "../channels/index.js";
 import { applyMention, mentionQuery, suggestions } from "./data.js";
 import { membersOf } from "./members.js";
 
-export function mountMentionAutocomplete(store, { form, input }) {
+/** `presenceDot`: the presence feature's dot for a suggested person (from main.js). */
+export function mountMentionAutocomplete(store, { form, input, presenceDot }) {
   const listbox = el("div", { class: "mention-list", id: "mention-list", role: "listbox", "aria-label": "People to mention", hidden: true });
   form.prepend(listbox);
   input.setAttribute("aria-autocomplete", "list");

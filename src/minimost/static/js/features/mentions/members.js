@@ -6,7 +6,7 @@
 // while the list is loading are buffered and replayed onto it: every event applies
 // idempotently, so one already reflected in the fetched list changes nothing.
 
-import { mergeUserList } from "../profile/data.js";
+import { mergeUserList } from "../../core/people.js";
 
 export const MEMBER_EVENTS = new Set(["member.added", "member.removed", "read.updated"]);
 

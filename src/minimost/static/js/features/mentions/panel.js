@@ -5,12 +5,12 @@
 
 import { el, isTyping } from "../../core/dom.js";
 import { dayLabel, formatFull, formatTime } from "../../core/time.js";
-import { conversationTitle } from "../channels/data.js";
-import { jumpToMessage } from "../messages/jump.js";
-import { profileLink } from "../profile/link.js";
-import { authorName, avatar } from "../messages/rows.js";
+import { authorName, avatar } from "../../ui/avatar.js";
+import { markMentions } from "../../ui/mention-marks.js";
+import { profileLink } from "../../ui/profile-link.js";
+import { conversationTitle } from "../channels/index.js";
+import { jumpToMessage } from "../messages/index.js";
 import { loadMentions } from "./actions.js";
-import { markMentions } from "./highlight.js";
 
 export function mountMentionsPanel(store, { button, onOpen, toast = null }) {
   const list = el("ol", { class: "mentions-items", id: "mentions-items" });

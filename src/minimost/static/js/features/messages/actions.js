@@ -3,31 +3,28 @@
 // reconcile pending messages by client_id.
 
 import { api, ApiError, describeError } from "../../core/api.js";
-import { makePending } from "../composer/data.js";
 import { newestConfirmedId } from "./data.js";
+import { makePending } from "./pending.js";
 
 export const PAGE_SIZE = 50;
 const SEND_GIVE_UP_MS = 120_000; // then the message shows "Not sent" with Retry
 
 const base = (convId) => `/api/v1/conversations/${encodeURIComponent(convId)}/messages`;
 
-// Sends waiting to retry; retryPendingNow() wakes them (the socket is back online).
-const wakers = new Set();
-
-function wait(ms) {
+/** A send waiting to retry: `ms`, or until the socket is back online (then right away). */
+function wait(store, ms) {
   return new Promise((resolve) => {
+    let stop = null;
     const done = () => {
       clearTimeout(timer);
-      wakers.delete(done);
+      stop();
       resolve();
     };
     const timer = setTimeout(done, ms);
-    wakers.add(done);
+    stop = store.subscribe((state, _prev, action) => {
+      if (action.type === "connection/status" && state.connection.status === "online") done();
+    });
   });
-}
-
-export function retryPendingNow() {
-  for (const wake of [...wakers]) wake();
 }
 
 const epochOf = (store, convId) => store.get().messages.byConv[convId]?.epoch ?? 0;
@@ -43,15 +40,14 @@ export async function loadNewest(store, convId, { reset = false } = {}) {
   }
 }
 
-const olderInFlight = new Set();
-
 export async function loadOlder(store, convId) {
   const conv = store.get().messages.byConv[convId];
-  if (!conv || !conv.loaded || !conv.hasMore || olderInFlight.has(convId)) return;
+  const key = `messages/older:${convId}`;
+  if (!conv || !conv.loaded || !conv.hasMore || store.requests.busy(key)) return;
   const oldest = conv.items.find((m) => !m.pending);
   if (!oldest) return;
   const epoch = conv.epoch ?? 0;
-  olderInFlight.add(convId);
+  store.requests.start(key);
   store.dispatch({ type: "messages/olderLoading", convId, value: true });
   try {
     const page = await api.get(`${base(convId)}?before=${oldest.id}&limit=${PAGE_SIZE}`);
@@ -59,7 +55,7 @@ export async function loadOlder(store, convId) {
   } catch (err) {
     store.dispatch({ type: "messages/error", convId, epoch, error: describeError(err) });
   } finally {
-    olderInFlight.delete(convId);
+    store.requests.done(key);
   }
 }
 
@@ -67,16 +63,16 @@ export async function loadOlder(store, convId) {
 
 // Each side of a window around a message (the message itself is on the older side).
 export const WINDOW_SIDE = 25;
-const newerInFlight = new Set();
 
 /** Detached window: fetch the page after its newest message (reattaches at the present). */
 export async function loadNewer(store, convId) {
   const conv = store.get().messages.byConv[convId];
-  if (!conv || !conv.loaded || !conv.hasNewer || newerInFlight.has(convId)) return;
+  const key = `messages/newer:${convId}`;
+  if (!conv || !conv.loaded || !conv.hasNewer || store.requests.busy(key)) return;
   const newest = newestConfirmedId(conv.items);
   if (newest === null) return;
   const epoch = conv.epoch ?? 0;
-  newerInFlight.add(convId);
+  store.requests.start(key);
   store.dispatch({ type: "messages/newerLoading", convId, value: true });
   try {
     const page = await api.get(`${base(convId)}?after=${newest}&limit=${PAGE_SIZE}`);
@@ -84,7 +80,7 @@ export async function loadNewer(store, convId) {
   } catch (err) {
     store.dispatch({ type: "messages/error", convId, epoch, error: describeError(err) });
   } finally {
-    newerInFlight.delete(convId);
+    store.requests.done(key);
   }
 }
 
@@ -127,21 +123,19 @@ export async function jumpToPresent(store, convId) {
   }
 }
 
-// Features add to a send (a reply target, attachments): extend(state, convId) returns
-// { body, pending } merged into the POST body and the optimistic message, or null.
-const sendExtensions = [];
-export function extendSend(extend) {
-  sendExtensions.push(extend);
-}
-
-/** Show the message at once, then POST it; retries reuse the client_id, so they are safe. */
-export function sendMessage(store, convId, text) {
+/**
+ * Show the message at once, then POST it; retries reuse the client_id, so they are safe.
+ * `extensions` are what features add to a send (a reply target, attachments; the
+ * composer collects them): extend(state, convId) returns { body, pending } merged into
+ * the POST body and the optimistic message, or null.
+ */
+export function sendMessage(store, convId, text, extensions = []) {
   const state = store.get();
   const user = state.session.user;
   const clientId = crypto.randomUUID();
   const body = {};
   const extra = {};
-  for (const extend of sendExtensions) {
+  for (const extend of extensions) {
     const out = extend(state, convId);
     if (!out) continue;
     Object.assign(body, out.body);
@@ -179,7 +173,7 @@ async function deliver(store, convId, clientId, text, body = {}) {
         return;
       }
       const backoff = err.retryAfter ? err.retryAfter * 1000 : Math.min(10_000, 500 * 2 ** attempt);
-      await wait(backoff);
+      await wait(store, backoff);
       // Confirmed meanwhile through the socket? Then we are done.
       const conv = store.get().messages.byConv[convId];
       if (!conv || !conv.items.some((m) => m.pending && m.client_id === clientId)) return;

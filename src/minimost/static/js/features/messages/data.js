@@ -6,7 +6,7 @@
 // A conversation's items are confirmed messages in id order, then pending ones in
 // the order they were sent.
 
-import { mergeAuthor } from "../profile/data.js";
+import { mergeAuthor } from "../../core/people.js";
 
 export const GROUP_WINDOW_MS = 5 * 60 * 1000;
 
@@ -105,24 +105,22 @@ export function patchMessage(conv, id, fn) {
   return { ...conv, items: next };
 }
 
-// Features that change a message through their own events (reactions, pins) register a
-// patch here: patch(message, frame.data) -> message, applied to frame.data.message_id.
-const framePatches = {};
-export function patchOnFrame(type, patch) {
-  framePatches[type] = patch;
-}
+// Features that change a message through their own events (reactions, pins) give the
+// reducer a patch per event type (`messagesReducer(patches)`, wired in main.js):
+// patch(message, frame.data) -> message, applied to frame.data.message_id.
+const NO_PATCHES = Object.freeze({});
 
 /**
  * Apply one socket event frame to a conversation (buffered while its first page loads;
  * also recorded while a window is being fetched, to be replayed onto it).
  */
-export function applyFrame(conv, frame) {
+export function applyFrame(conv, frame, patches = NO_PATCHES) {
   if (conv.recording) conv = { ...conv, recording: conv.recording.concat([frame]) };
   if (!conv.loaded) return { ...conv, buffer: conv.buffer.concat([frame]) };
-  return applyLoaded(conv, frame);
+  return applyLoaded(conv, frame, patches);
 }
 
-function applyLoaded(conv, frame) {
+function applyLoaded(conv, frame, patches) {
   if (conv.hasNewer) {
     const id = frameMessageId(frame);
     const newest = newestConfirmedId(conv.items);
@@ -135,7 +133,7 @@ function applyLoaded(conv, frame) {
     case "message.deleted":
       return frame.data ? markDeleted(conv, frame.data.id, frame.data.deleted_at || undefined) : conv;
     default: {
-      const patch = framePatches[frame.type];
+      const patch = patches[frame.type];
       return patch && frame.data ? patchMessage(conv, frame.data.message_id, (m) => patch(m, frame.data)) : conv;
     }
   }
@@ -145,14 +143,14 @@ function applyLoaded(conv, frame) {
  * Merge a fetched page. The newest page marks the conversation loaded and replays the
  * buffer; a `newer` page (window mode) extends the window forward.
  */
-export function mergePage(conv, messages, hasMore, { older = false, newer = false } = {}) {
-  if (newer) return mergeNewer(conv, messages, hasMore);
+export function mergePage(conv, messages, hasMore, { older = false, newer = false, patches = NO_PATCHES } = {}) {
+  if (newer) return mergeNewer(conv, messages, hasMore, patches);
   let next = conv;
   for (const m of messages) next = upsertMessage(next, m);
   if (older) return { ...next, hasMore: Boolean(hasMore), loadingOlder: false };
   const buffer = next.buffer;
   next = { ...next, hasMore: Boolean(hasMore), loaded: true, loading: false, error: null, buffer: [] };
-  for (const frame of buffer) next = applyLoaded(next, frame);
+  for (const frame of buffer) next = applyLoaded(next, frame, patches);
   return next;
 }
 
@@ -227,7 +225,7 @@ export function stopRecording(conv) {
  * Replace the loaded list with `messages` (a window, or the newest page when `hasNewer`
  * is false), keep unsent messages, and replay the frames recorded while it was fetched.
  */
-export function replaceWithWindow(conv, messages, { hasMore, hasNewer }) {
+export function replaceWithWindow(conv, messages, { hasMore, hasNewer, patches = NO_PATCHES }) {
   const recorded = conv.recording || [];
   const byId = new Map();
   for (const m of messages) if (!byId.has(m.id) || supersedes(m, byId.get(m.id))) byId.set(m.id, m);
@@ -240,12 +238,12 @@ export function replaceWithWindow(conv, messages, { hasMore, hasNewer }) {
     loaded: true,
     epoch: (conv.epoch ?? 0) + 1,
   };
-  for (const frame of recorded) next = applyLoaded(next, frame);
+  for (const frame of recorded) next = applyLoaded(next, frame, patches);
   return next;
 }
 
 /** Extend a window forward with a page of newer messages; reattach when it is the last. */
-export function mergeNewer(conv, messages, hasMore) {
+export function mergeNewer(conv, messages, hasMore, patches = NO_PATCHES) {
   let next = conv;
   for (const m of messages) next = upsertMessage(next, m, { extend: true });
   const newest = newestConfirmedId(next.items);
@@ -255,7 +253,7 @@ export function mergeNewer(conv, messages, hasMore) {
   const hasNewer = Boolean(hasMore) || missing;
   const held = next.held;
   next = { ...next, loadingNewer: false, hasNewer, held: [], heldLost: hasNewer ? next.heldLost : false, newestKnown: hasNewer ? next.newestKnown : null };
-  for (const frame of held) next = applyLoaded(next, frame);
+  for (const frame of held) next = applyLoaded(next, frame, patches);
   return next;
 }
 
@@ -345,13 +343,26 @@ function withConv(state, convId, fn, create = false) {
   return { ...state, byConv: { ...state.byConv, [convId]: next } };
 }
 
-export function reduce(state = initial, action) {
+/**
+ * The messages reducer, given the frame patches of the features that change messages
+ * through their own events (`{ "reaction.added": (message, data) => message, … }`).
+ */
+export function messagesReducer(patches = NO_PATCHES) {
+  return (state, action) => reduceWith(patches, state, action);
+}
+
+/** The reducer without feature patches (what the node tests of this module use). */
+export function reduce(state, action) {
+  return reduceWith(NO_PATCHES, state, action);
+}
+
+function reduceWith(patches, state = initial, action) {
   switch (action.type) {
     case "messages/loading":
       return withConv(state, action.convId, (c) => ({ ...(action.reset ? resetConversation(c) : c), loading: true, error: null }), true);
     case "messages/page":
       return withConv(state, action.convId, (c) => (stale(c, action) ? c
-        : mergePage(c, action.messages, action.hasMore, { older: action.older, newer: action.newer })), true);
+        : mergePage(c, action.messages, action.hasMore, { older: action.older, newer: action.newer, patches })), true);
     case "messages/olderLoading":
       return withConv(state, action.convId, (c) => (c.loadingOlder === action.value ? c : { ...c, loadingOlder: action.value }));
     case "messages/newerLoading":
@@ -361,7 +372,7 @@ export function reduce(state = initial, action) {
     case "messages/unrecord":
       return withConv(state, action.convId, stopRecording);
     case "messages/window": // { convId, messages, hasMore, hasNewer }
-      return withConv(state, action.convId, (c) => replaceWithWindow(c, action.messages, action), true);
+      return withConv(state, action.convId, (c) => replaceWithWindow(c, action.messages, { ...action, patches }), true);
     case "messages/error":
       if (action.epoch !== undefined && state.byConv[action.convId] && stale(state.byConv[action.convId], action)) return state;
       return withConv(state, action.convId, (c) => ({ ...c, error: action.error, loading: false, loadingOlder: false, loadingNewer: false }));
@@ -389,9 +400,9 @@ export function reduce(state = initial, action) {
     case "event": {
       const { frame } = action;
       if (frame.type === "user.updated") return withUpdatedUser(state, frame.data && frame.data.user);
-      if (!frame.type || !(frame.type.startsWith("message.") || framePatches[frame.type])) return state;
+      if (!frame.type || !(frame.type.startsWith("message.") || patches[frame.type])) return state;
       const convId = frame.conversation ?? (frame.data && frame.data.conversation_id);
-      const next = withConv(state, convId, (c) => applyFrame(c, frame));
+      const next = withConv(state, convId, (c) => applyFrame(c, frame, patches));
       if (frame.type === "message.deleted" && state.editing && frame.data && state.editing.id === frame.data.id) {
         return { ...next, editing: null };
       }

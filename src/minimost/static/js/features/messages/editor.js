@@ -3,7 +3,7 @@
 // re-renders, so typing is never lost when the message list updates around it.
 
 import { autosize, el } from "../../core/dom.js";
-import { bindFormatKeys } from "../composer/format.js";
+import { bindFormatKeys } from "../../ui/format.js";
 import { deleteMessage, editMessage } from "./actions.js";
 
 export function createEditor(store, { ask, toast, focusComposer, findMessageById }) {

@@ -3,7 +3,7 @@
 // loading older pages (the list stays continuous with the present); beyond that the list
 // is replaced by a window around it (window mode, data.js), detached from the present
 // until you page forward or jump back. Then the list scrolls to it and flashes it,
-// through the channels slice's `focus` (unreads/ui.js revealAnchor).
+// through the channels slice's `focus` (anchors.js revealAnchor).
 
 import { describeError } from "../../core/api.js";
 import { loadOlder, loadWindow } from "./actions.js";

@@ -1,34 +1,12 @@
 // DOM builders for the message list's rows. Text goes in through textContent; the only
 // html is the server-rendered, sanitized message body.
 
-import { el, hashIndex, initials } from "../../core/dom.js";
+import { el } from "../../core/dom.js";
 import { formatFull, formatTime } from "../../core/time.js";
-import { markMentions } from "../mentions/highlight.js";
-import { presenceDot } from "../presence/dot.js";
+import { authorName, avatar } from "../../ui/avatar.js";
+import { iconButton, svgIcon } from "../../ui/icons.js";
+import { markMentions } from "../../ui/mention-marks.js";
 import { messageKey } from "./data.js";
-import { decorations } from "./decorations.js";
-
-const AVATAR_COLOURS = 8;
-
-export function authorName(author) {
-  return (author && (author.display_name || author.username)) || "Unknown";
-}
-
-export function avatar(author, extra = "") {
-  const name = authorName(author);
-  if (author && author.avatar_url) {
-    return el("span", { class: ["avatar", "avatar-image", extra], "aria-hidden": "true" },
-      el("img", { src: author.avatar_url, alt: "", loading: "lazy", decoding: "async" }));
-  }
-  const seed = (author && (author.username || author.id)) || name;
-  const node = el("span", { class: ["avatar", `av-${hashIndex(seed, AVATAR_COLOURS)}`, extra], "aria-hidden": "true", text: initials(name) });
-  if (author && author.color) {
-    // The person's own colour (CSSOM, which the CSP allows; no style attribute in markup).
-    node.classList.add("av-custom");
-    node.style.backgroundColor = author.color;
-  }
-  return node;
-}
 
 /** The author's name: a button opening their profile card, in their colour if they chose one. */
 export function authorLabel(author) {
@@ -101,9 +79,12 @@ export function dayDivider(label) {
 /**
  * One message. `editorNode` (the inline editor) replaces the body while editing; `me`
  * (the signed-in user) marks mentions of me, and a row that mentions me is highlighted.
+ * `decorations` (decorations.js) adds what other features show on a row; `presenceDot`
+ * (the presence feature's, handed over by main.js) marks the author's status.
  */
-export function messageRow(m, { grouped, own, editorNode = null, me = null }) {
+export function messageRow(m, { grouped, own, editorNode = null, me = null, decorations, presenceDot }) {
   const context = { me, own };
+  const decorated = (slot) => decorations.render(slot, m, context);
   const time = (cls) => el("time", { class: cls, datetime: m.created_at, title: formatFull(m.created_at), text: formatTime(m.created_at) });
   const row = el("article", {
     class: ["msg", grouped && "grouped", own && "own", m.pending && "pending", m.failed && "failed", m.deleted_at && "deleted", editorNode && "editing"],
@@ -116,12 +97,12 @@ export function messageRow(m, { grouped, own, editorNode = null, me = null }) {
   if (!grouped) {
     main.append(el("div", { class: "msg-head" },
       authorLabel(m.author),
-      time("msg-time"), ...decorations("badges", m, context)));
+      time("msg-time"), ...decorated("badges")));
   } else {
     main.append(el("span", { class: "visually-hidden", text: `${authorName(m.author)}, ${formatTime(m.created_at)}: ` }));
   }
-  if (grouped) main.append(...decorations("badges", m, context));
-  if (!m.deleted_at) main.append(...decorations("quote", m, context));
+  if (grouped) main.append(...decorated("badges"));
+  if (!m.deleted_at) main.append(...decorated("quote"));
   if (editorNode) {
     main.append(editorNode);
   } else if (m.deleted_at) {
@@ -135,7 +116,7 @@ export function messageRow(m, { grouped, own, editorNode = null, me = null }) {
       (lastBlock && lastBlock.tagName === "P" ? lastBlock : body).append(" ", marker);
     }
     main.append(body);
-    for (const slot of ["files", "preview", "reactions"]) main.append(...decorations(slot, m, context));
+    for (const slot of ["files", "preview", "reactions"]) main.append(...decorated(slot));
   }
   if (m.pending && !m.failed) main.append(el("span", { class: "msg-sending", text: "Sending…" }));
   if (m.failed) {
@@ -146,7 +127,7 @@ export function messageRow(m, { grouped, own, editorNode = null, me = null }) {
   }
   row.append(main);
   if (!m.pending && !m.deleted_at && !editorNode) {
-    const buttons = decorations("actions", m, context);
+    const buttons = decorated("actions");
     if (own) {
       buttons.push(iconButton("edit", "Edit message", "M4 20h4l10-10-4-4L4 16v4zM14 6l4 4"),
         iconButton("delete", "Delete message", "M5 7h14M10 11v6M14 11v6M6 7l1 12h10l1-12M9 7V4h6v3"));
@@ -154,18 +135,4 @@ export function messageRow(m, { grouped, own, editorNode = null, me = null }) {
     if (buttons.length) row.append(el("div", { class: "msg-actions", role: "group", "aria-label": "Message actions" }, buttons));
   }
   return row;
-}
-
-export function svgIcon(path) {
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  const p = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  p.setAttribute("d", path);
-  svg.append(p);
-  return svg;
-}
-
-export function iconButton(action, label, path) {
-  return el("button", { type: "button", class: "icon-btn", dataset: { action }, "aria-label": label, title: label }, svgIcon(path));
 }

@@ -7,10 +7,9 @@
 import { describeError } from "../../core/api.js";
 import { clear, isTyping } from "../../core/dom.js";
 import { dayKey, dayLabel } from "../../core/time.js";
-import { activeConversation } from "../channels/data.js";
-import { dmIntro } from "../channels/intro.js";
-import { revealAnchor, withNewMessagesDivider } from "../unreads/ui.js";
+import { activeConversation, dmIntro } from "../channels/index.js";
 import { jumpToPresent, loadNewer, loadNewest, loadOlder, retrySend } from "./actions.js";
+import { revealAnchor, withNewMessagesDivider } from "./anchors.js";
 import { buildRows, isDetached, messageKey, newerCount } from "./data.js";
 import { createEditor } from "./editor.js";
 import { dayDivider, intro, loadError, messageRow, newerRow, olderRow, skeleton } from "./rows.js";
@@ -18,7 +17,12 @@ import { dayDivider, intro, loadError, messageRow, newerRow, olderRow, skeleton 
 const NEAR_BOTTOM_PX = 64;
 const LOAD_OLDER_PX = 480;
 
-export function mountMessages(store, { scroller, list, jumpButton, ask, toast, focusComposer }) {
+/**
+ * mountMessages(store, { scroller, list, jumpButton, ask, toast, focusComposer, decorations, presenceDot })
+ *   decorations   what other features add to every row (decorations.js createDecorations)
+ *   presenceDot   (userId) => the presence feature's dot for a message's author
+ */
+export function mountMessages(store, { scroller, list, jumpButton, ask, toast, focusComposer, decorations, presenceDot }) {
   let shownConv = null;
   let rows = new Map(); // key -> { node, sig }
   let stick = true;
@@ -68,7 +72,7 @@ export function mountMessages(store, { scroller, list, jumpButton, ask, toast, f
     const prevFirst = firstMessageKey();
     const prevLast = lastMessageKey();
 
-    // The "New messages" line goes above the first unread message (unreads feature).
+    // The "New messages" line goes above the first unread message (anchors.js).
     const wanted = withNewMessagesDivider(desiredRows(conv, activeConversation(channels), me, editing, editorNode), conv, channels);
     const next = new Map();
     for (const row of wanted) {
@@ -133,7 +137,7 @@ export function mountMessages(store, { scroller, list, jumpButton, ask, toast, f
         const m = row.message;
         const own = Boolean(me && m.author && m.author.id === me.id);
         const node = editorNode && editing && !m.pending && editing.id === m.id ? editorNode : null;
-        const opts = { grouped: row.grouped, own, editorNode: node, me };
+        const opts = { grouped: row.grouped, own, editorNode: node, me, decorations, presenceDot };
         out.push({ key: row.key, sig: [m, row.grouped, own, node], build: () => messageRow(m, opts) });
       }
     }

@@ -1,7 +1,8 @@
 // When a message deserves a sound or a desktop notification, and what it says. Pure:
 // the UI passes in what it knows (who I am, what is on screen, my toggles, the time).
 
-import { conversationLabel, mentionsMe, personName } from "../channels/data.js";
+import { personName } from "../../core/people.js";
+import { conversationLabel, mentionsMe } from "../channels/index.js";
 
 export const PREFS_KEY = "minimost.notifications";
 export const DEFAULT_PREFS = Object.freeze({ sound: true, desktop: false, muteAll: false });

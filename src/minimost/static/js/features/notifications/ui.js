@@ -3,7 +3,7 @@
 // Clicking a notification brings the tab forward on that conversation and message.
 
 import { el } from "../../core/dom.js";
-import { createModal } from "../channels/modal.js";
+import { createModal } from "../../ui/modal.js";
 import { DEFAULT_PREFS, parsePrefs, PREFS_KEY, shouldNotify } from "./data.js";
 
 const SOUND_GAP_MS = 1500;

@@ -7,8 +7,6 @@
 // from the loaded history when it is there, otherwise the entry is marked `stale` and the
 // panel refetches it when shown.
 
-import { patchOnFrame } from "../messages/data.js";
-
 export const PIN_EVENTS = new Set(["message.pinned", "message.unpinned", "message.deleted"]);
 
 const emptyEntry = () => ({ items: [], loaded: false, loading: false, error: null, stale: false });
@@ -84,6 +82,9 @@ export function reduce(state = initial, action, root = {}) {
   }
 }
 
-// Live: the `pinned` flag (row badge, Pin/Unpin action) of loaded messages.
-patchOnFrame("message.pinned", (m) => (m.pinned ? m : { ...m, pinned: true }));
-patchOnFrame("message.unpinned", (m) => (m.pinned ? { ...m, pinned: false } : m));
+// Live: the `pinned` flag (row badge, Pin/Unpin action) of loaded messages. main.js gives
+// these to the messages reducer (messagesReducer).
+export const pinPatches = Object.freeze({
+  "message.pinned": (m) => (m.pinned ? m : { ...m, pinned: true }),
+  "message.unpinned": (m) => (m.pinned ? { ...m, pinned: false } : m),
+});

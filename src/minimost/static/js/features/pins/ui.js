@@ -6,10 +6,10 @@
 import { api, describeError, request } from "../../core/api.js";
 import { el } from "../../core/dom.js";
 import { dayLabel, formatFull, formatTime } from "../../core/time.js";
-import { decorate } from "../messages/decorations.js";
-import { authorName, avatar, iconButton, svgIcon } from "../messages/rows.js";
-import { jumpToMessage } from "../messages/jump.js";
-import { profileLink } from "../profile/link.js";
+import { authorName, avatar } from "../../ui/avatar.js";
+import { iconButton, svgIcon } from "../../ui/icons.js";
+import { profileLink } from "../../ui/profile-link.js";
+import { jumpToMessage } from "../messages/index.js";
 import { needsPins, pinsToShow } from "./data.js";
 
 const PIN_ICON = "M9 4h6l-1 6 3 3v1H7v-1l3-3zM12 14v6";
@@ -35,11 +35,12 @@ export async function setPinned(store, message, on, toast) {
   }
 }
 
-export function mountPins(store, { button, list, toast }) {
-  decorate("badges", (m) => (m.pinned && !m.deleted_at
+/** `decorations`: the message rows' extension points (messages feature, from main.js). */
+export function mountPins(store, { button, list, toast, decorations }) {
+  decorations.decorate("badges", (m) => (m.pinned && !m.deleted_at
     ? el("span", { class: "pin-badge", title: "Pinned to this conversation" }, svgIcon(PIN_ICON), "Pinned")
     : null));
-  decorate("actions", (m) => (m.deleted_at ? null
+  decorations.decorate("actions", (m) => (m.deleted_at ? null
     : m.pinned ? iconButton("unpin", "Unpin message", PIN_ICON) : iconButton("pin", "Pin message", PIN_ICON)));
 
   const items = el("ol", { class: "pins-items" });

@@ -4,8 +4,7 @@
 
 import { describeError, request } from "../../core/api.js";
 import { el } from "../../core/dom.js";
-import { activityStatus, IDLE_AFTER_MS, ownStatus, statusLabel, statusOf } from "./data.js";
-import { fillSlots, refreshDots, setPresenceLookup } from "./dot.js";
+import { activityStatus, IDLE_AFTER_MS, ownStatus, statusLabel } from "./data.js";
 
 const CHOICES = [
   { override: "auto", label: "Automatic", hint: "Online while you use MiniMost" },
@@ -14,9 +13,8 @@ const CHOICES = [
 ];
 const INPUT_EVENTS = ["keydown", "pointerdown", "pointermove", "wheel", "touchstart", "focus"];
 
-export function mountPresence(store, { send, button, meDot, menu, toast }) {
-  setPresenceLookup((userId, fallback) => statusOf(store.get().presence, userId, fallback));
-
+/** `dots`: this page's presence dots (createPresenceDots), which this keeps current. */
+export function mountPresence(store, { send, button, meDot, menu, toast, dots }) {
   // ---- this tab's activity ---------------------------------------------------
   let told = null; // what the server last heard from this tab
   let lastInputAt = Date.now();
@@ -44,10 +42,10 @@ export function mountPresence(store, { send, button, meDot, menu, toast }) {
 
   // ---- dots and my card ------------------------------------------------------
   // Other features leave `.presence-slot`s in their markup; fill them as they appear.
-  fillSlots(document.body);
+  dots.fillSlots(document.body);
   new MutationObserver((records) => {
     for (const record of records) {
-      for (const node of record.addedNodes) if (node.nodeType === 1) fillSlots(node);
+      for (const node of record.addedNodes) if (node.nodeType === 1) dots.fillSlots(node);
     }
   }).observe(document.body, { childList: true, subtree: true });
   let prevPresence = null;
@@ -56,7 +54,7 @@ export function mountPresence(store, { send, button, meDot, menu, toast }) {
   function render(state) {
     if (state.presence !== prevPresence) {
       prevPresence = state.presence;
-      refreshDots(document);
+      dots.refresh(document);
     }
     const me = state.session.user;
     const mine = me ? ownStatus(state.presence, me.id, state.connection && state.connection.status === "online") : "offline";

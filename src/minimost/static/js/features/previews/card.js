@@ -4,7 +4,6 @@
 // page's og:image, served from /api/v1/messages/{id}/preview-image.
 
 import { el } from "../../core/dom.js";
-import { decorate } from "../messages/decorations.js";
 import { imageSrc, safeUrl } from "./data.js";
 
 /** A DOM node for `message.preview`, or null when there is none to show. */
@@ -23,7 +22,10 @@ export function renderPreview(message) {
       el("img", { src, alt: preview.title || site, loading: "lazy", decoding: "async" })));
 }
 
-/** Show preview cards under message bodies (they arrive later, by message.updated). */
-export function mountPreviews() {
-  decorate("preview", renderPreview);
+/**
+ * Show preview cards under message bodies (they arrive later, by message.updated).
+ * `decorations`: the message rows' extension points (messages feature, from main.js).
+ */
+export function mountPreviews({ decorations }) {
+  decorations.decorate("preview", renderPreview);
 }

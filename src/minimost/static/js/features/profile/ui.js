@@ -4,13 +4,13 @@
 
 import { api, describeError, upload } from "../../core/api.js";
 import { el } from "../../core/dom.js";
-import { openDirectMessage } from "../channels/actions.js";
-import { createModal } from "../channels/modal.js";
-import { humanSize, limits } from "../files/data.js";
-import { messageKey } from "../messages/data.js";
-import { authorName, avatar } from "../messages/rows.js";
-import { statusLabel, statusOf } from "../presence/data.js";
-import { profileOf } from "./link.js";
+import { authorName, avatar } from "../../ui/avatar.js";
+import { createModal } from "../../ui/modal.js";
+import { profileOf } from "../../ui/profile-link.js";
+import { openDirectMessage } from "../channels/index.js";
+import { humanSize } from "../files/index.js";
+import { messageKey } from "../messages/index.js";
+import { statusLabel, statusOf } from "../presence/index.js";
 import { cleanDisplayName, displayNameProblem, MAX_DISPLAY_NAME, PALETTE, validColor } from "./data.js";
 
 const IMAGE_TYPES = "image/png,image/jpeg,image/gif,image/webp";
@@ -104,8 +104,9 @@ function createProfileDialog(store, { toast }) {
     const file = fileInput.files && fileInput.files[0];
     fileInput.value = "";
     if (!file) return;
-    if (limits.avatar && file.size > limits.avatar) {
-      avatarStatus.textContent = `That picture is ${humanSize(file.size)}; the limit is ${humanSize(limits.avatar)}.`;
+    const { avatar: maxBytes } = store.get().limits;
+    if (maxBytes && file.size > maxBytes) {
+      avatarStatus.textContent = `That picture is ${humanSize(file.size)}; the limit is ${humanSize(maxBytes)}.`;
       return;
     }
     // Preview at once from the local file; the server's square crop replaces it.
@@ -254,7 +255,7 @@ export function mountProfile(store, { openButton, list, meName, meAvatar, onOpen
     else card.open(found.author, target);
   });
 
-  // Names and faces elsewhere (members list, search, mentions, pins): profile/link.js.
+  // Names and faces elsewhere (members list, search, mentions, pins): ui/profile-link.js.
   // Capture phase: before the panels' own click handlers (which open a message).
   document.addEventListener("click", (event) => {
     const target = event.target.closest && event.target.closest("[data-profile]");

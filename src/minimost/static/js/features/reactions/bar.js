@@ -5,15 +5,16 @@
 
 import { api, describeError, request } from "../../core/api.js";
 import { el } from "../../core/dom.js";
-import { decorate } from "../messages/decorations.js";
-import { membersOf } from "../mentions/members.js";
+import { membersOf } from "../mentions/index.js";
 import { applyReaction, hasMine, labelOf, reactorsTitle, toggle } from "./data.js";
-import { createPicker, loadEmojiIndex, registerReactAction } from "./picker.js";
+import { createEmojiLoader, createPicker, registerReactAction } from "./picker.js";
 
 const reactionUrl = (messageId, emoji) => `/api/v1/messages/${encodeURIComponent(messageId)}/reactions/${encodeURIComponent(emoji)}`;
 
-export function mountReactions(store, { list, toast }) {
-  const picker = createPicker();
+/** `decorations`: the message rows' extension points (messages feature, from main.js). */
+export function mountReactions(store, { list, toast, decorations }) {
+  const loadEmojiIndex = createEmojiLoader();
+  const picker = createPicker(loadEmojiIndex);
   let emojiIndex = null; // for chip titles (":+1:"), once the picker has loaded the data
 
   function nameOf(convId) {
@@ -35,13 +36,13 @@ export function mountReactions(store, { list, toast }) {
     }, el("span", { class: "reaction-emoji", text: r.emoji }), el("span", { class: "reaction-count", text: String(r.count) }));
   }
 
-  decorate("reactions", (m, { me }) => {
+  decorations.decorate("reactions", (m, { me }) => {
     if (!m.reactions || m.reactions.length === 0 || m.pending) return null;
     return el("div", { class: "reactions", role: "group", "aria-label": "Reactions" },
       m.reactions.map((r) => chip(m, r, me)),
       el("button", { type: "button", class: "reaction-chip reaction-add", dataset: { action: "react" }, "aria-label": "Add reaction", title: "Add reaction" }, "+"));
   });
-  registerReactAction();
+  registerReactAction(decorations);
 
   function messageOf(row) {
     const state = store.get();

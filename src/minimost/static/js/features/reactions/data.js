@@ -6,8 +6,6 @@
 // operations, so applying one twice, or an event for a change the list already shows,
 // changes nothing: the optimistic state is reconciled by the event of the same change.
 
-import { patchOnFrame } from "../messages/data.js";
-
 export const MAX_RECENT = 24;
 
 /** `reactions` with `userId`'s `emoji` added (`on`) or removed; same array if unchanged. */
@@ -94,12 +92,15 @@ export function labelOf(index, char) {
   return found.shortcodes.length ? `:${found.shortcodes[0]}:` : found.name;
 }
 
-// Live: every tab applies the events to the message they are about.
-patchOnFrame("reaction.added", (m, d) => {
-  const reactions = applyReaction(m.reactions, d.emoji, d.user_id, true);
-  return reactions === m.reactions ? m : { ...m, reactions };
-});
-patchOnFrame("reaction.removed", (m, d) => {
-  const reactions = applyReaction(m.reactions, d.emoji, d.user_id, false);
-  return reactions === m.reactions ? m : { ...m, reactions };
+// Live: every tab applies the events to the message they are about. main.js gives these
+// to the messages reducer (messagesReducer).
+export const reactionPatches = Object.freeze({
+  "reaction.added": (m, d) => {
+    const reactions = applyReaction(m.reactions, d.emoji, d.user_id, true);
+    return reactions === m.reactions ? m : { ...m, reactions };
+  },
+  "reaction.removed": (m, d) => {
+    const reactions = applyReaction(m.reactions, d.emoji, d.user_id, false);
+    return reactions === m.reactions ? m : { ...m, reactions };
+  },
 });

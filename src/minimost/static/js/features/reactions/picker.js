@@ -5,8 +5,7 @@
 // the first time the picker opens.
 
 import { el } from "../../core/dom.js";
-import { decorate } from "../messages/decorations.js";
-import { iconButton } from "../messages/rows.js";
+import { iconButton } from "../../ui/icons.js";
 import { indexEmoji, pushRecent, searchEmoji } from "./data.js";
 
 const DATA_URL = "/static/data/emoji.json";
@@ -14,20 +13,24 @@ const RECENT_KEY = "minimost.emoji.recent";
 const DEFAULT_RECENT = ["👍", "❤️", "😄", "🎉", "😮", "😢", "🙏", "👀"];
 const SMILEY = "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM8.5 14.5a4.5 4.5 0 0 0 7 0M9 9.5h.01M15 9.5h.01";
 
-let indexPromise = null;
-
-/** The emoji index, fetched once (shared by the picker and the chips' titles). */
-export function loadEmojiIndex() {
-  if (!indexPromise) {
-    indexPromise = fetch(DATA_URL, { credentials: "same-origin" })
-      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
-      .then(indexEmoji)
-      .catch((err) => {
-        indexPromise = null; // try again next time
-        throw err;
-      });
-  }
-  return indexPromise;
+/**
+ * A loader of the emoji index: each call of the function it returns gives the index,
+ * fetched once (one loader per page, shared by the picker and the chips' titles).
+ */
+export function createEmojiLoader() {
+  let indexPromise = null;
+  return function loadEmojiIndex() {
+    if (!indexPromise) {
+      indexPromise = fetch(DATA_URL, { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
+        .then(indexEmoji)
+        .catch((err) => {
+          indexPromise = null; // try again next time
+          throw err;
+        });
+    }
+    return indexPromise;
+  };
 }
 
 export function readRecent() {
@@ -48,11 +51,11 @@ function rememberRecent(emoji) {
 }
 
 /** The "Add reaction" button in every message's action bar. */
-export function registerReactAction() {
-  decorate("actions", (m) => (m.id !== null && m.id !== undefined && !m.deleted_at ? iconButton("react", "Add reaction", SMILEY) : null));
+export function registerReactAction(decorations) {
+  decorations.decorate("actions", (m) => (m.id !== null && m.id !== undefined && !m.deleted_at ? iconButton("react", "Add reaction", SMILEY) : null));
 }
 
-export function createPicker() {
+export function createPicker(loadEmojiIndex) {
   const search = el("input", {
     type: "search", class: "field-input emoji-search", placeholder: "Search emoji", "aria-label": "Search emoji",
     role: "combobox", "aria-expanded": "true", "aria-controls": "emoji-grid", autocomplete: "off", spellcheck: "false",

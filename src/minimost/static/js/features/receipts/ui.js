@@ -4,9 +4,9 @@
 // that the line is where it belongs (a cheap lookup) and put it back if not.
 
 import { el } from "../../core/dom.js";
-import { activeConversation } from "../channels/data.js";
-import { membersOf } from "../mentions/members.js";
-import { authorName } from "../messages/rows.js";
+import { authorName } from "../../ui/avatar.js";
+import { activeConversation } from "../channels/index.js";
+import { membersOf } from "../mentions/index.js";
 import { receiptFor } from "./data.js";
 
 export function mountReceipts(store, { list, scroller }) {

@@ -4,10 +4,9 @@
 // window around it), then the message list scrolls to it and flashes it.
 
 import { el } from "../../core/dom.js";
-import { extendSend } from "../messages/actions.js";
-import { decorate } from "../messages/decorations.js";
-import { authorName, iconButton } from "../messages/rows.js";
-import { jumpToMessage } from "../messages/jump.js";
+import { authorName } from "../../ui/avatar.js";
+import { iconButton } from "../../ui/icons.js";
+import { jumpToMessage } from "../messages/index.js";
 import { canReply, quoteOf, replyExtension } from "./data.js";
 
 const REPLY_ICON = "M10 9V5l-7 7 7 7v-4.1c5 0 8.5 1.6 11 5.1-1-5-4-10-11-11z";
@@ -26,10 +25,14 @@ function quoteNode(quote) {
   el("span", { class: "reply-quote-text", text: quote.excerpt }));
 }
 
-export function mountReplies(store, { list, form, input, open, toast }) {
-  decorate("actions", (m) => (canReply(m) ? iconButton("reply", "Reply", REPLY_ICON) : null));
-  decorate("quote", (m) => (m.reply_to ? quoteNode(m.reply_to) : null));
-  extendSend(replyExtension);
+/**
+ * `decorations`: the message rows' extension points (messages feature); `composer`: the
+ * composer's mount, whose sends carry the reply target. main.js hands both over.
+ */
+export function mountReplies(store, { list, form, input, open, toast, decorations, composer }) {
+  decorations.decorate("actions", (m) => (canReply(m) ? iconButton("reply", "Reply", REPLY_ICON) : null));
+  decorations.decorate("quote", (m) => (m.reply_to ? quoteNode(m.reply_to) : null));
+  composer.extendSend(replyExtension);
 
   const label = el("span", { class: "reply-bar-text" });
   const cancel = el("button", { type: "button", class: "icon-btn reply-cancel", "aria-label": "Cancel reply", title: "Cancel reply (Esc)", text: "×" });

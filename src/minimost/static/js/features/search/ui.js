@@ -7,10 +7,10 @@
 import { api, describeError } from "../../core/api.js";
 import { el, isTyping } from "../../core/dom.js";
 import { dayLabel, formatFull, formatTime } from "../../core/time.js";
-import { conversationTitle } from "../channels/data.js";
-import { authorName, avatar } from "../messages/rows.js";
-import { jumpToMessage } from "../messages/jump.js";
-import { profileLink } from "../profile/link.js";
+import { authorName, avatar } from "../../ui/avatar.js";
+import { profileLink } from "../../ui/profile-link.js";
+import { conversationTitle } from "../channels/index.js";
+import { jumpToMessage } from "../messages/index.js";
 import { DEBOUNCE_MS, HINTS, mergeResults, moveActive, PAGE_LIMIT, placeLabel, snippetParts, wantsSearch } from "./data.js";
 
 export function mountSearch(store, { form, input, onOpen, toast }) {

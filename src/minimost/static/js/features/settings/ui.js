@@ -3,8 +3,8 @@
 
 import { api, request } from "../../core/api.js";
 import { clear, el } from "../../core/dom.js";
-import { bindPasswordRules } from "../auth/ui.js";
-import { createModal } from "../channels/modal.js";
+import { createModal } from "../../ui/modal.js";
+import { bindPasswordRules } from "../auth/index.js";
 import { ago, deletionRequest, describeAgent, settingsErrorMessage, sortSessions } from "./data.js";
 
 /**

@@ -3,8 +3,8 @@
 // whose height is always reserved, so nothing jumps when it appears.
 
 import { el } from "../../core/dom.js";
-import { membersOf } from "../mentions/members.js";
-import { authorName } from "../messages/rows.js";
+import { authorName } from "../../ui/avatar.js";
+import { membersOf } from "../mentions/index.js";
 import { createTypingThrottle, nextExpiry, typingText, typistsIn } from "./data.js";
 
 export function mountTyping(store, { form, input, send }) {

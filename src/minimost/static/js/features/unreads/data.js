@@ -24,9 +24,6 @@ export function titleText(total, label) {
   return `${total > 0 ? `(${total > 999 ? "999+" : total}) ` : ""}${label ? `${label} · ` : ""}MiniMost`;
 }
 
-/** Badge text for a count: "99+" beyond 99. */
-export const countText = (n) => (n > 99 ? "99+" : String(n));
-
 /**
  * The confirmed message the "New messages" line goes above: the first one after the
  * read position `afterId`. Null when none of the loaded messages is newer.

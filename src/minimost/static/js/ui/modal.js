@@ -1,13 +1,11 @@
-// A modal on <dialog> for the conversation dialogs (browser, DM picker, create, details):
-// the browser gives focus trapping and Esc; we add a title, a close button, closing on
-// the backdrop, and focus going back where it was.
+// A modal on <dialog> for the app's dialogs (browser, DM picker, create, details, profile,
+// notifications, settings): the browser gives focus trapping and Esc; we add a title, a
+// close button, closing on the backdrop, and focus going back where it was.
 
-import { el } from "../../core/dom.js";
-
-let counter = 0;
+import { el, nextId } from "../core/dom.js";
 
 export function createModal({ title, className = "" }) {
-  const id = `modal-${++counter}`;
+  const id = nextId("modal-");
   const heading = el("h2", { class: "dialog-title", id: `${id}-title`, text: title });
   const body = el("div", { class: "modal-body" });
   const close = el("button", { type: "button", class: "icon-btn modal-close", "aria-label": "Close", title: "Close", text: "×" });

@@ -1,6 +1,6 @@
 // Short, polite notices at the bottom of the screen ("Couldn't delete the message").
 
-import { el } from "./dom.js";
+import { el } from "../core/dom.js";
 
 export function createToaster(region) {
   return function toast(text, { kind = "info", ms = 5000 } = {}) {

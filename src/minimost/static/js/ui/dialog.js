@@ -1,7 +1,7 @@
 // A confirm dialog on <dialog> (focus trap, Esc and backdrop for free) instead of
 // window.confirm, which blocks the page and cannot be styled.
 
-import { $ } from "./dom.js";
+import { $ } from "../core/dom.js";
 
 export function createConfirm(dialog) {
   const title = $(".dialog-title", dialog);

@@ -2,14 +2,55 @@
 // matches, and the chosen people as removable chips. Used by the DM picker, the
 // "Create private channel" dialog and "Add people".
 
-import { describeError } from "../../core/api.js";
-import { el, hashIndex, initials } from "../../core/dom.js";
-import { personName } from "../channels/data.js";
-import { searchUsers } from "../channels/actions.js";
-import { candidates, moveHighlight, pickerKey } from "./data.js";
+import { api, describeError } from "../core/api.js";
+import { el, hashIndex, initials, nextId } from "../core/dom.js";
+import { personName } from "../core/people.js";
 
 const SEARCH_DELAY_MS = 120;
-let counter = 0;
+
+export async function searchUsers(query, { limit = 20, signal } = {}) {
+  const q = encodeURIComponent(query.trim());
+  const { users } = await api.get(`/api/v1/users?q=${q}&limit=${limit}`, { signal });
+  return users;
+}
+
+/** Users to offer: not already chosen (nor excluded), you last, at most `limit`. */
+export function candidates(users, { chosen = [], exclude = [], meId = null, limit = 20 } = {}) {
+  const skip = new Set([...chosen.map((u) => u.id), ...exclude]);
+  const out = users.filter((u) => !skip.has(u.id));
+  out.sort((a, b) => (a.id === meId) - (b.id === meId));
+  return out.slice(0, limit);
+}
+
+/**
+ * What a key does in the picker's search box:
+ *   "next" / "prev"  move the highlight;  "choose"  add the highlighted person;
+ *   "submit"  open the DM / run the dialog's action;  "unchoose"  drop the last chip.
+ */
+export function pickerKey(event, { query, highlighted, chosenCount }) {
+  switch (event.key) {
+    case "ArrowDown":
+      return "next";
+    case "ArrowUp":
+      return "prev";
+    case "Enter":
+      if (event.isComposing) return null;
+      if (query.trim() && highlighted !== null) return "choose";
+      if (!query.trim() && highlighted !== null && chosenCount === 0) return "choose";
+      return chosenCount > 0 ? "submit" : null;
+    case "Backspace":
+      return !query && chosenCount > 0 ? "unchoose" : null;
+    default:
+      return null;
+  }
+}
+
+/** Highlight index after `action`, wrapping within `count` options. */
+export function moveHighlight(index, action, count) {
+  if (count === 0) return null;
+  if (index === null) return action === "prev" ? count - 1 : 0;
+  return action === "prev" ? (index - 1 + count) % count : (index + 1) % count;
+}
 
 function miniAvatar(user) {
   return el("span", {
@@ -27,7 +68,7 @@ function miniAvatar(user) {
  *   onSubmit()     Enter with people chosen and an empty search box
  */
 export function createPeoplePicker({ label, meId: meIdOf = () => null, exclude = () => [], canChoose = () => true, onSubmit = () => {}, onChange = () => {} }) {
-  const id = `people-${++counter}`;
+  const id = nextId("people-");
   const me = () => (typeof meIdOf === "function" ? meIdOf() : meIdOf);
   let chosen = [];
   let options = [];

@@ -1,0 +1,3 @@
+// The channel browser's public surface: "Browse channels".
+
+export { mountChannelBrowser } from "./ui.js";

@@ -1,0 +1,3 @@
+// The DMs feature's public surface: the "Direct message" picker.
+
+export { mountDmPicker } from "./ui.js";

@@ -1,0 +1,3 @@
+// The link previews feature's public surface: the card under a message.
+
+export { mountPreviews } from "./card.js";
