@@ -11,6 +11,7 @@ from minimost.domain.actions.messages import send_message
 from minimost.domain.context import Actor
 from minimost.domain.errors import Conflict, Forbidden, NotFound
 from minimost.domain.group_commit import GroupCommit
+from minimost.domain.text import InvalidCharacters
 
 
 async def test_concurrent_submissions_share_batches_and_keep_their_results() -> None:
@@ -84,3 +85,37 @@ async def test_batched_sends_validate_each_item(app, users) -> None:
     page = await alice.history("general")
     assert [m["text"] for m in page["messages"]] == ["one", "twice"]
     assert ctx.sends.batches >= 1
+
+
+def three_actors(alice, bob, carol) -> tuple[Actor, Actor, Actor]:
+    return (
+        Actor(alice.id, "alice", "", True),
+        Actor(bob.id, "bob", "", False),
+        Actor(carol.id, "carol", "", False),
+    )
+
+
+async def test_send_refuses_unstorable_text_and_the_batch_goes_on(app, users) -> None:
+    """Validation bypassed (the domain action called directly): a NUL or a lone surrogate
+    is a clean ``InvalidCharacters`` on both databases, and the sends beside it commit.
+    Before: a lone surrogate crashed rendering (UnicodeEncodeError, a 500), and a NUL was
+    stored on SQLite but failed the whole batch on PostgreSQL."""
+    alice, bob, carol = await users("alice"), await users("bob"), await users("carol")
+    ctx = app.state.minimost.ctx
+    general = alice.channel("general")
+    a, b, c = three_actors(alice, bob, carol)
+    batches = ctx.sends.batches
+    results = await asyncio.gather(
+        send_message(ctx, a, general, "alice is fine", uuid.uuid4().hex),
+        send_message(ctx, b, general, "nul \x00 byte", uuid.uuid4().hex),
+        send_message(ctx, b, general, "lone \ud800 surrogate", None),
+        send_message(ctx, c, general, "carol is fine", None),
+        return_exceptions=True,
+    )
+    assert ctx.sends.batches == batches + 1
+    for culprit in results[1:3]:
+        assert isinstance(culprit, InvalidCharacters), repr(culprit)
+        assert set(culprit.fields) == {"text"}
+    assert [r[1] for r in (results[0], results[3])] == [True, True]  # type: ignore[index]
+    page = await alice.history("general")
+    assert [m["text"] for m in page["messages"]] == ["alice is fine", "carol is fine"]

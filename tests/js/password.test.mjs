@@ -48,6 +48,8 @@ test("server errors map to field and form messages", () => {
   assert.deepEqual(authErrorMessages({ code: "username_taken" }).fields, { username: "That username is taken." });
   assert.deepEqual(authErrorMessages({ code: "validation_error", fields: { password: "too weak" } }),
     { form: null, fields: { password: "too weak" } });
+  const nul = { code: "invalid_characters", message: "not allowed", fields: { password: "no controls" } };
+  assert.deepEqual(authErrorMessages(nul), { form: null, fields: { password: "no controls" } });
   assert.match(authErrorMessages({ code: "rate_limited", retryAfter: 30 }).form, /30 s/);
   assert.match(authErrorMessages({ code: "invalid_credentials" }).form, /Wrong username or password/);
 });

@@ -38,6 +38,10 @@ test("settingsErrorMessage words the server's codes", () => {
     settingsErrorMessage({ code: "validation_error", fields: { new_password: "choose a different password" } }),
     "Choose a different password.",
   );
+  assert.equal(
+    settingsErrorMessage({ code: "invalid_characters", fields: { new_password: "must not contain controls" } }),
+    "Must not contain controls.",
+  );
   assert.equal(settingsErrorMessage({ code: "account_locked", message: "locked for 15 minutes" }), "locked for 15 minutes");
 });
 

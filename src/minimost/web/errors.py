@@ -25,6 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from minimost.domain import text
 from minimost.domain.errors import AccountLocked, DomainError, Invalid, RateLimited, StorageFull
 from minimost.web.responses import json_response
 
@@ -96,6 +97,10 @@ async def _validation(_: Request, exc: Exception) -> Response:
     fields: dict[str, str] = {}
     for err in errors:
         fields.setdefault(_field_name(tuple(err.get("loc", ()))), str(err.get("msg", "invalid")))
+    if any(e.get("type") == text.CODE for e in errors):
+        # Its own code: no rewording of the text makes such a request valid, only removing
+        # the characters (``domain.text``); ``fields`` still says which input has them.
+        return error_response(422, text.CODE, text.InvalidCharacters.MESSAGE, fields=fields)
     return error_response(422, "validation_error", "invalid request", fields=fields)
 
 

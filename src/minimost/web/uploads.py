@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 
 from minimost.domain.errors import DomainError, Invalid, TooLarge
+from minimost.domain.text import InvalidCharacters, forbidden_character
 from minimost.files.store import BlobStore, Staged, too_large_message as _too_large
 
 FIELD = "file"
@@ -132,6 +133,11 @@ class _PartReader:
         if first and options.get(b"name") == FIELD.encode() and b"filename" in options:
             self._ours = True
             raw = options[b"filename"].decode("utf-8", errors="replace")
+            # Refused like any text we take (NUL, ESC, …); merely odd characters such as
+            # bidi overrides are cleaned away instead (``clean_filename``).
+            if (char := forbidden_character(raw)) is not None:
+                self.error = InvalidCharacters(FIELD, char)
+                return
             self.name = clean_filename(raw)
             self.staged = self.store.staging(self.max_bytes, code=self.code)
 

@@ -11,6 +11,7 @@ from minimost.domain.access import access_conversation
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Forbidden, Invalid
 from minimost.domain.events import Event, EventType, publish_on_commit
+from minimost.domain.text import check as check_characters
 from minimost.domain.views import conversation_view
 
 from .members import can_manage, insert_members, real_users
@@ -89,14 +90,14 @@ MAX_TOPIC = 250
 
 
 def clean_name(raw: str) -> str:
-    name = " ".join(raw.split())
+    name = " ".join(check_characters("name", raw).split())
     if not 1 <= len(name) <= MAX_NAME:
         raise Invalid("invalid name", fields={"name": f"1 to {MAX_NAME} characters"})
     return name
 
 
 def clean_topic(raw: str) -> str:
-    topic = " ".join(raw.split())
+    topic = " ".join(check_characters("topic", raw).split())
     if len(topic) > MAX_TOPIC:
         raise Invalid("topic too long", fields={"topic": f"at most {MAX_TOPIC} characters"})
     return topic

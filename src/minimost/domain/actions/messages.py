@@ -26,6 +26,7 @@ from minimost.domain.events import (
 )
 from minimost.domain.queries.enrich import current_views, enrich
 from minimost.domain.render import Rendered, render_markdown, render_message
+from minimost.domain.text import check as check_characters
 from minimost.domain.views import message_payload, message_select, message_view, user_view
 from minimost.linkpreview.parse import first_link
 
@@ -34,7 +35,7 @@ MAX_FILES = 10
 
 
 def clean_text(text: str, *, allow_empty: bool = False) -> str:
-    text = text.rstrip()
+    text = check_characters("text", text.rstrip())
     if not text.strip() and not allow_empty:
         raise Invalid("message is empty", fields={"text": "must not be empty"})
     if len(text) > MAX_TEXT:

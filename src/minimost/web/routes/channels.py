@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from minimost.domain.queries import conversations
 from minimost.web.deps import ActorDep, CtxDep
-from minimost.web.schemas.common import ERRORS
+from minimost.web.schemas.common import ERRORS, Text
 from minimost.web.schemas.conversations import BrowseList
 
 router = APIRouter(prefix="/api/v1/channels", tags=["conversations"], responses=ERRORS)
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1/channels", tags=["conversations"], responses=
 
 @router.get("")
 async def browse(
-    actor: ActorDep, ctx: CtxDep, q: Annotated[str, Query(max_length=64)] = ""
+    actor: ActorDep, ctx: CtxDep, q: Annotated[Text, Query(max_length=64)] = ""
 ) -> BrowseList:
     """Public channels with their member counts; ``q`` filters by name."""
     return BrowseList.model_validate(

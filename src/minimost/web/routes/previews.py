@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from minimost.domain.queries.previews import readable_preview_image
 from minimost.web.deps import ActorDep, StateDep
 from minimost.web.routes.files import serve_versioned_image
-from minimost.web.schemas.common import ERRORS, IdPath
+from minimost.web.schemas.common import ERRORS, IdPath, Text
 
 router = APIRouter(prefix="/api/v1", tags=["messages"], responses=ERRORS)
 
@@ -25,7 +25,7 @@ async def preview_image(
     request: Request,
     actor: ActorDep,
     state: StateDep,
-    v: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    v: Annotated[Text | None, Query(min_length=1, max_length=64)] = None,
 ) -> Response:
     """The image of the message's link preview (WebP), for readers of its conversation.
     404 when it has none, or when ``v`` names an image it no longer has."""

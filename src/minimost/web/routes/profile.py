@@ -11,7 +11,7 @@ from minimost.domain.queries.files import avatar_of
 from minimost.ratelimit import user_key
 from minimost.web.deps import ActorDep, StateDep
 from minimost.web.routes.files import MIB, serve_versioned_image
-from minimost.web.schemas.common import ERRORS, IdPath
+from minimost.web.schemas.common import ERRORS, IdPath, Text
 from minimost.web.schemas.files import ProfileIn, ProfileOut, multipart_body
 from minimost.web.state import AppState
 from minimost.web.uploads import read_upload
@@ -69,7 +69,7 @@ async def get_avatar(
     request: Request,
     actor: ActorDep,
     state: StateDep,
-    v: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    v: Annotated[Text | None, Query(min_length=1, max_length=64)] = None,
 ) -> Response:
     """Any signed-in user may see anyone's avatar; 404 when they have none, or when ``v``
     names an older one (what is cached under a versioned URL must never change)."""

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Path
 
 from minimost.domain.actions import reactions as actions
 from minimost.web.deps import ActorDep, CtxDep
-from minimost.web.schemas.common import ERRORS, IdPath
+from minimost.web.schemas.common import ERRORS, IdPath, Text
 from minimost.web.schemas.reactions import ReactionsOut
 
 router = APIRouter(prefix="/api/v1/messages", tags=["reactions"], responses=ERRORS)
 
 # The emoji itself, URL-encoded (``%F0%9F%91%8D``); the domain checks it is one of ours.
-EmojiPath = Annotated[str, Path(description="one emoji, URL-encoded", examples=["👍"])]
+EmojiPath = Annotated[Text, Path(description="one emoji, URL-encoded", examples=["👍"])]
 
 
 @router.put("/{message_id}/reactions/{emoji}")

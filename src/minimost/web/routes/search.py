@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from minimost.domain.queries.search import MAX_PAGE, PAGE, search_messages
 from minimost.web.deps import ActorDep, CtxDep
-from minimost.web.schemas.common import ERRORS
+from minimost.web.schemas.common import ERRORS, Text
 from minimost.web.schemas.search import SearchPage
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"], responses=ERRORS)
@@ -19,8 +19,8 @@ async def search(
     actor: ActorDep,
     ctx: CtxDep,
     # Length is checked by the parser (a clear ``query_too_long``); this only bounds parsing.
-    q: Annotated[str, Query(max_length=20_000)] = "",
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    q: Annotated[Text, Query(max_length=20_000)] = "",
+    cursor: Annotated[Text | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = PAGE,
 ) -> SearchPage:
     """Messages you can read that match ``q``, newest first; ``next_cursor`` pages on."""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from minimost.domain.actions.presence import set_presence_override
 from minimost.domain.queries import users
 from minimost.web.deps import ActorDep, StateDep
-from minimost.web.schemas.common import ERRORS
+from minimost.web.schemas.common import ERRORS, Text
 from minimost.web.schemas.users import PresenceIn, PresenceOut, UserList
 
 router = APIRouter(prefix="/api/v1", tags=["users"], responses=ERRORS)
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["users"], responses=ERRORS)
 async def list_users(
     actor: ActorDep,
     state: StateDep,
-    q: Annotated[str, Query(max_length=64)] = "",
+    q: Annotated[Text, Query(max_length=64)] = "",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> UserList:
     """Users whose username or display name starts with ``q`` (case-insensitive), by

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .auth import Password
+from .common import Text
 
 
 class ChangePasswordIn(BaseModel):
@@ -21,7 +22,7 @@ class ChangePasswordOut(BaseModel):
 
 class ResetPasswordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    token: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    token: Annotated[Text, StringConstraints(min_length=1, max_length=128)]
     new_password: Password
 
 

@@ -4,22 +4,22 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from .common import MeUser
+from .common import MeUser, Text
 
-Username = Annotated[str, StringConstraints(min_length=1, max_length=32)]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+Username = Annotated[Text, StringConstraints(min_length=1, max_length=32)]
+Password = Annotated[Text, StringConstraints(min_length=1, max_length=1024)]
 
 
 class SignupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: Username
     password: Password
-    display_name: Annotated[str, StringConstraints(max_length=64)] = ""
+    display_name: Annotated[Text, StringConstraints(max_length=64)] = ""
 
 
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    username: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
     password: Password
 
 
@@ -44,7 +44,7 @@ class MeOut(AuthOut):
 
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 
 
 class TokenOut(BaseModel):

@@ -5,11 +5,28 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+from minimost.domain.text import CODE, describe, forbidden_character
 
 # Ids are 64-bit in the database; anything larger is a client error, never an overflow.
 MAX_ID = 2**63 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def storable(value: object) -> object:
+    """Refuse text with characters we never accept (``domain.text``: NUL, other controls,
+    lone surrogates) before any other check, so the answer is always ``invalid_characters``."""
+    if isinstance(value, str) and (char := forbidden_character(value)) is not None:
+        raise PydanticCustomError(CODE, "{reason}", {"reason": describe(char)})
+    return value
+
+
+# Every string a request carries (body field, query or path value) is ``Text``, constrained
+# further where needed: ``Annotated[Text, StringConstraints(max_length=64)]``.
+# tests/web/test_unstorable_text.py fails for any API input that is not.
+Text = Annotated[str, BeforeValidator(storable)]
 
 
 class ErrorBody(BaseModel):

@@ -6,11 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from .common import MAX_ID, ConversationOut, UserOut
+from .common import MAX_ID, ConversationOut, Text, UserOut
 
 UserId = Annotated[int, Field(ge=1, le=MAX_ID)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Topic = Annotated[str, StringConstraints(max_length=250)]
+Name = Annotated[Text, StringConstraints(min_length=1, max_length=64)]
+Topic = Annotated[Text, StringConstraints(max_length=250)]
 
 
 class CreateConversationIn(BaseModel):

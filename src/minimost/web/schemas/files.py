@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
-from .common import FileOut, UserOut
+from .common import FileOut, Text, UserOut
 
 
 class FileUploadOut(BaseModel):
@@ -18,8 +18,8 @@ class ProfileIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     # Trimmed and checked again in the action (whitespace runs, control characters).
-    display_name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    color: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] | None = None
+    display_name: Annotated[Text, StringConstraints(max_length=200)] | None = None
+    color: Annotated[Text, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] | None = None
 
     @model_validator(mode="after")
     def _something(self) -> ProfileIn:

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from .common import MAX_ID, ConversationOut, MessageOut
+from .common import MAX_ID, ConversationOut, MessageOut, Text
 
-MessageText = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+MessageText = Annotated[Text, StringConstraints(min_length=1, max_length=10_000)]
 ClientId = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    Text, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 ]
 
 
@@ -18,7 +18,7 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 class SendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # May be empty only when files are attached (the domain checks).
-    text: Annotated[str, StringConstraints(max_length=10_000)] = ""
+    text: Annotated[Text, StringConstraints(max_length=10_000)] = ""
     client_id: ClientId | None = None
     reply_to_id: Id | None = None
     file_ids: list[Id] = Field(default_factory=list, max_length=10)

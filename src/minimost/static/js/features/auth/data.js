@@ -18,6 +18,7 @@ export function authErrorMessages(err) {
   let form = null;
   switch (err && err.code) {
     case "validation_error":
+    case "invalid_characters": // a control character pasted into a field: say which
       Object.assign(fields, err.fields || {});
       if (Object.keys(fields).length === 0) form = err.message;
       break;

@@ -34,7 +34,8 @@ export function settingsErrorMessage(err) {
       return err.message || "Too many wrong passwords. Try again later.";
     case "rate_limited":
       return err.retryAfter ? `Too many attempts. Try again in ${err.retryAfter} s.` : "Too many attempts. Try again shortly.";
-    case "validation_error": {
+    case "validation_error":
+    case "invalid_characters": {
       const first = Object.values(err.fields || {})[0];
       if (!first) return err.message || "Check the form and try again.";
       const text = first.startsWith("needs ") ? `The new password ${first}` : first;
