@@ -7,11 +7,14 @@ import uuid
 
 import pytest
 
-from minimost.domain.actions.messages import send_message
+from minimost.domain.actions import messages
+from minimost.domain.actions.messages import PendingSend, send_message
 from minimost.domain.context import Actor
 from minimost.domain.errors import Conflict, Forbidden, NotFound
 from minimost.domain.group_commit import GroupCommit
+from minimost.domain.render import Rendered
 from minimost.domain.text import InvalidCharacters
+from tests.web.helpers import EventLog
 
 
 async def test_concurrent_submissions_share_batches_and_keep_their_results() -> None:
@@ -119,3 +122,73 @@ async def test_send_refuses_unstorable_text_and_the_batch_goes_on(app, users) ->
     assert [r[1] for r in (results[0], results[3])] == [True, True]  # type: ignore[index]
     page = await alice.history("general")
     assert [m["text"] for m in page["messages"]] == ["alice is fine", "carol is fine"]
+
+
+async def test_the_writer_isolates_a_row_the_database_refuses(app, users, database_url) -> None:
+    """The batched writer itself, fed a row the database refuses (straight to the writer,
+    past every check: a NUL on PostgreSQL, a lone surrogate on both), fails that send alone
+    with a clean domain error; the other users' sends in the same batch commit and are
+    answered, with one event each. Before: only an IntegrityError was isolated; any other
+    error (asyncpg's ``invalid byte sequence for encoding "UTF8": 0x00``) failed everyone."""
+    alice, bob, carol = await users("alice"), await users("bob"), await users("carol")
+    ctx = app.state.minimost.ctx
+    general = alice.channel("general")
+    a, b, c = three_actors(alice, bob, carol)
+    culprits = ["lone \ud800 surrogate"]
+    if database_url is not None:  # SQLite stores a NUL; PostgreSQL cannot
+        culprits.append("nul \x00 byte")
+    log = await EventLog.begin(app)
+    batches = ctx.sends.batches
+    results = await asyncio.gather(
+        send_message(ctx, a, general, "alice is fine", uuid.uuid4().hex),
+        *(
+            ctx.sends.submit(
+                PendingSend(b, general, text, Rendered("<p>bad</p>"), uuid.uuid4().hex)
+            )
+            for text in culprits
+        ),
+        send_message(ctx, c, general, "carol is fine", None),
+        return_exceptions=True,
+    )
+    assert ctx.sends.batches == batches + 1  # they really shared one batch
+    good = [results[0], results[-1]]
+    for result in good:
+        assert isinstance(result, tuple), repr(result)
+        assert result[1] is True
+    for result in results[1:-1]:
+        assert isinstance(result, InvalidCharacters), repr(result)
+        assert set(result.fields) == {"text"}
+    page = await alice.history("general")
+    assert [m["text"] for m in page["messages"]] == ["alice is fine", "carol is fine"]
+    assert [m["id"] for m in page["messages"]] == [r[0]["id"] for r in good]
+    assert await log.types() == ["message.created", "message.created"]
+
+
+async def test_a_lost_client_id_race_still_answers_with_the_original(app, users, monkeypatch):
+    """The other per-row failure the writer isolates: a retry whose ``client_id`` another
+    node committed after this batch looked it up (IntegrityError). The retry gets the
+    original message; the send beside it in the batch commits."""
+    alice, bob = await users("alice"), await users("bob")
+    ctx = app.state.minimost.ctx
+    general = alice.channel("general")
+    client_id = uuid.uuid4().hex
+    original = await alice.send("general", "first", client_id)
+    real, lookups = messages._existing, 0
+
+    async def late(conn, keys):  # the batch's and the lone retry's lookups miss the row
+        nonlocal lookups
+        lookups += 1
+        return {} if lookups <= 2 else await real(conn, keys)
+
+    monkeypatch.setattr(messages, "_existing", late)
+    a = Actor(alice.id, "alice", "", True)
+    b = Actor(bob.id, "bob", "", False)
+    retry, other = await asyncio.gather(
+        send_message(ctx, a, general, "first", client_id),
+        send_message(ctx, b, general, "bob is fine", None),
+    )
+    assert lookups >= 3  # the race path really ran
+    assert (retry[0]["id"], retry[1]) == (original["id"], False)
+    assert other[1] is True
+    page = await alice.history("general")
+    assert [m["text"] for m in page["messages"]] == ["first", "bob is fine"]

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from minimost.db.models import Membership, Mention, Message, Pin, Reaction, StoredFile
 from minimost.domain import mentions
@@ -26,7 +26,7 @@ from minimost.domain.events import (
 )
 from minimost.domain.queries.enrich import current_views, enrich
 from minimost.domain.render import Rendered, render_markdown, render_message
-from minimost.domain.text import check as check_characters
+from minimost.domain.text import InvalidCharacters, check as check_characters, forbidden_character
 from minimost.domain.views import message_payload, message_select, message_view, user_view
 from minimost.linkpreview.parse import first_link
 
@@ -91,31 +91,50 @@ async def send_message(
 
 
 async def write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | BaseException]:
-    """The group-commit writer: validate each send, insert the valid ones together."""
+    """The group-commit writer: validate each send, insert the valid ones together.
+
+    One bad row must never fail another user's send. When the batch's transaction fails
+    (rolled back: nothing of it is stored), it is run again one send at a time, so only the
+    culprit fails: a concurrent retry of a ``client_id`` on another node (IntegrityError),
+    a text the database refuses (PostgreSQL and NUL; any driver and a lone surrogate), or
+    whatever else one row can cause. Only a lost connection fails the batch as a whole.
+    """
     try:
         return await _write_sends(ctx, batch)
-    except IntegrityError:
+    except Exception as exc:
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            raise  # the database went away: one by one would only wait longer to fail
         if len(batch) > 1:
-            # Isolate the culprit (a concurrent retry on another node): one by one.
             results: list[SendResult | BaseException] = []
             for item in batch:
-                results.extend(await write_sends(ctx, [item]))
+                try:
+                    results.extend(await write_sends(ctx, [item]))
+                except Exception as alone:  # committed neighbours keep their results
+                    results.append(alone)
             return results
-        item = batch[0]
-        if item.client_id is None:
-            raise
-        # Lost a race with a retry of the same client_id on another process: return it.
-        async with ctx.db.read() as conn:
-            existing = await _existing(conn, {(item.actor.id, item.client_id)})
-            row = existing.get((item.actor.id, item.client_id))
-            if row is None:
-                raise
-            try:
-                view = _replayed(row, item.conversation_id)
-            except Conflict as exc:
-                return [exc]
-            await enrich(conn, [view])
-        return [(view, False)]
+        return [await _failed_alone(ctx, batch[0], exc)]
+
+
+async def _failed_alone(ctx: Ctx, item: PendingSend, exc: Exception) -> SendResult | DomainError:
+    """What the send that failed on its own gets: a domain error when the failure is its
+    own input, the original message when it lost a ``client_id`` race; else ``exc``."""
+    for field, value in (("text", item.text), ("client_id", item.client_id or "")):
+        if (char := forbidden_character(value)) is not None:
+            return InvalidCharacters(field, char)  # past validation: refused all the same
+    if not isinstance(exc, IntegrityError) or item.client_id is None:
+        raise exc
+    # Lost a race with a retry of the same client_id on another process: return it.
+    async with ctx.db.read() as conn:
+        existing = await _existing(conn, {(item.actor.id, item.client_id)})
+        row = existing.get((item.actor.id, item.client_id))
+        if row is None:
+            raise exc
+        try:
+            view = _replayed(row, item.conversation_id)
+        except Conflict as conflict:
+            return conflict
+        await enrich(conn, [view])
+    return (view, False)
 
 
 _BY_CLIENT_IDS = message_select().where(
