@@ -4,8 +4,11 @@ Joining, inviting and leaving are in ``members``; DMs in ``dms``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import insert, select, update
 
+from minimost.db.engine import Tx
 from minimost.db.models import Conversation, Membership, User
 from minimost.domain.access import access_conversation
 from minimost.domain.context import Actor, Ctx
@@ -14,6 +17,7 @@ from minimost.domain.events import Event, EventType, publish_on_commit
 from minimost.domain.text import check as check_characters
 from minimost.domain.views import conversation_view
 
+from . import reads
 from .members import can_manage, insert_members, real_users
 
 
@@ -138,44 +142,66 @@ async def create_private(
 
 
 async def update_conversation(
-    ctx: Ctx, actor: Actor, conversation_id: int, *, name: str | None, topic: str | None
+    ctx: Ctx,
+    actor: Actor,
+    conversation_id: int,
+    *,
+    name: str | None = None,
+    topic: str | None = None,
+    hidden: bool | None = None,
+    muted: bool | None = None,
 ) -> None:
-    """Rename a private channel or change a topic (see ``members.can_manage``)."""
+    """Change a conversation: rename a private channel or set a topic (see
+    ``members.can_manage``), and hide or mute it for yourself (``reads.flag_changes``).
+
+    All or nothing: every requested change is authorized before any is written, and all
+    are written, with their events, in one transaction.
+    """
     changes: dict[str, str] = {}
     if name is not None:
         changes["name"] = clean_name(name)
     if topic is not None:
         changes["topic"] = clean_topic(topic)
-    if not changes:
+    if not changes and hidden is None and muted is None:
         return
     now = ctx.clock.now()
     async with ctx.db.write() as tx:
         access = await access_conversation(tx.conn, actor, conversation_id)
-        if access.kind == "dm":
-            raise Forbidden("DMs have no name or topic", code="dm_members_fixed")
-        if access.archived_at is not None:
-            raise Forbidden("this conversation is archived", code="archived")
-        if access.kind == "public":
-            # Settings own public names; admins may set the topic.
-            if "name" in changes:
-                raise Forbidden("public channels are named in settings.json")
-            if not actor.is_admin:
-                raise Forbidden("only an admin can change a public channel's topic")
-        elif not await can_manage(tx, actor, access):
-            raise Forbidden("only the channel's creator or an admin can change it")
-        await tx.conn.execute(
-            update(Conversation).where(Conversation.id == conversation_id).values(**changes)
-        )
-        conversation = (
-            await tx.conn.execute(select(Conversation).where(Conversation.id == conversation_id))
-        ).one()
-        await publish_on_commit(
-            tx,
-            ctx.publisher,
-            Event(
-                EventType.CONVERSATION_UPDATED,
-                conversation_view(conversation),
-                conversation_id=conversation_id,
-            ),
-            now,
-        )
+        if changes:
+            await _authorize_changes(tx, actor, access, changes)
+        flags = reads.flag_changes(access, hidden=hidden, muted=muted)
+        if changes:
+            await tx.conn.execute(
+                update(Conversation).where(Conversation.id == conversation_id).values(**changes)
+            )
+            conversation = (
+                await tx.conn.execute(
+                    select(Conversation).where(Conversation.id == conversation_id)
+                )
+            ).one()
+            await publish_on_commit(
+                tx,
+                ctx.publisher,
+                Event(
+                    EventType.CONVERSATION_UPDATED,
+                    conversation_view(conversation),
+                    conversation_id=conversation_id,
+                ),
+                now,
+            )
+        await reads.write_flags(ctx, tx, actor, conversation_id, flags, now)
+
+
+async def _authorize_changes(tx: Tx, actor: Actor, access: Any, changes: dict[str, str]) -> None:
+    if access.kind == "dm":
+        raise Forbidden("DMs have no name or topic", code="dm_members_fixed")
+    if access.archived_at is not None:
+        raise Forbidden("this conversation is archived", code="archived")
+    if access.kind == "public":
+        # Settings own public names; admins may set the topic.
+        if "name" in changes:
+            raise Forbidden("public channels are named in settings.json")
+        if not actor.is_admin:
+            raise Forbidden("only an admin can change a public channel's topic")
+    elif not await can_manage(tx, actor, access):
+        raise Forbidden("only the channel's creator or an admin can change it")

@@ -122,11 +122,17 @@ async def create_conversation(
 async def update_conversation(
     conversation_id: IdPath, body: UpdateConversationIn, actor: ActorDep, ctx: CtxDep
 ) -> ConversationEnvelope:
-    """Rename or set the topic (creator/admin); hide a DM or mute, for yourself."""
+    """Rename or set the topic (creator/admin); hide a DM or mute, for yourself. All the
+    fields given change together, or none does."""
     await conversation_actions.update_conversation(
-        ctx, actor, conversation_id, name=body.name, topic=body.topic
+        ctx,
+        actor,
+        conversation_id,
+        name=body.name,
+        topic=body.topic,
+        hidden=body.hidden,
+        muted=body.muted,
     )
-    await reads.set_flags(ctx, actor, conversation_id, hidden=body.hidden, muted=body.muted)
     return ConversationEnvelope.model_validate(
         {"conversation": await conversations.get(ctx.db, actor, conversation_id)}
     )
