@@ -54,6 +54,10 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("minimost", appauthor=False))
 
 
+# The drivers MiniMost ships with (async SQLAlchemy dialects).
+DATABASE_SCHEMES = ("postgresql+asyncpg://", "sqlite+aiosqlite://")
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -134,6 +138,18 @@ class Settings(BaseModel):
             raise ValueError("must start with memory://, redis:// or rediss://")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        # Checked here so a typo is one settings line (exit 2), not a driver import error.
+        if value and not value.startswith(DATABASE_SCHEMES):
+            scheme = value.split("://", 1)[0] if "://" in value else value
+            raise ValueError(
+                f"unknown database scheme {scheme!r}: use postgresql+asyncpg://user@host/db "
+                "(or leave it unset for SQLite in the data directory)"
+            )
+        return value
+
     @property
     def db_url(self) -> str:
         if self.database_url:
@@ -194,6 +210,8 @@ def _format_error(err: ValidationError, origin: str) -> str:
         return f"{origin}: {loc}: unknown key"
     value = first.get("input")
     shown = json.dumps(value) if isinstance(value, str | int | float | bool) else None
+    if loc in ("database_url", "bus_url"):
+        shown = None  # a URL may carry a password
     suffix = f" (got {shown})" if shown is not None else ""
     return f"{origin}: {loc}: {first['msg']}{suffix}"
 

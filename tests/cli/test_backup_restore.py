@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import stat
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -180,3 +182,32 @@ async def test_postgresql_backup_points_to_pg_dump(tmp_path: Path, pg_template: 
         assert manifest["uploads"]["files"] == 1
     finally:
         await asyncio.to_thread(pg.run_sync, pg.drop_database(name))
+
+
+def test_backup_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    """docs/admin.md: DIR 0700, every directory in it 0700 (uploads/ too), files 0600."""
+
+    def minimost(data: Path, *args: str | Path) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "minimost", *map(str, args), "--data-dir", str(data)],
+            capture_output=True, text=True, timeout=120, check=True, umask=0o022,
+        )  # fmt: skip
+
+    data = tmp_path / "data"
+    minimost(data, "db", "upgrade")
+    blob = data / "uploads" / "ab" / ("cd" * 31)
+    blob.parent.mkdir(parents=True)
+    blob.write_bytes(b"an upload")
+    (data / "settings.json").write_text("{}")
+    target = tmp_path / "backup"
+    minimost(data, "backup", target)
+    assert stat.S_IMODE((target / "manifest.json").stat().st_mode) == 0o600
+    assert stat.S_IMODE((target / "uploads").stat().st_mode) == 0o700
+    for path in [target, *target.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), f"{path}: {mode:o}"
+    # Without any upload, uploads/ is still there (and private): a restore expects it.
+    empty = tmp_path / "empty"
+    minimost(empty, "db", "upgrade")
+    minimost(empty, "backup", tmp_path / "backup2")
+    assert stat.S_IMODE((tmp_path / "backup2" / "uploads").stat().st_mode) == 0o700

@@ -11,6 +11,11 @@ import typer
 from minimost import __version__
 from minimost.config import Settings, SettingsError, load_settings
 
+from .exits import (
+    STORAGE,
+    fail as fail,  # re-exported: `from minimost.cli import fail`
+)
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=False,
@@ -45,19 +50,21 @@ NoTls = Annotated[
 ]
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"minimost: error: {message}", err=True)
-    return typer.Exit(code)
+def settings_from(
+    *, settings_path: Path | None, creates_data_dir: bool = False, **overrides: Any
+) -> Settings:
+    """Load settings or exit 2 with the one-line reason (never a traceback). Unless the
+    command ``creates_data_dir``, a data directory that is not there is refused (exit 7)."""
+    from .preflight import require_data_dir
 
-
-def settings_from(*, settings_path: Path | None, **overrides: Any) -> Settings:
-    """Load settings or exit 2 with the one-line reason (never a traceback)."""
     try:
         settings, warnings = load_settings(settings_path=settings_path, overrides=overrides)
     except SettingsError as exc:
         raise fail(str(exc)) from None
     for warning in warnings:
         typer.echo(f"minimost: warning: {warning}", err=True)
+    if not creates_data_dir:
+        require_data_dir(settings)
     return settings
 
 
@@ -102,6 +109,7 @@ def serve(
 
     resolved = settings_from(
         settings_path=settings,
+        creates_data_dir=True,
         host=host,
         port=port,
         data_dir=data_dir,
@@ -115,9 +123,10 @@ def serve(
     try:
         run_server(resolved, settings_path=settings)
     except OSError as exc:
-        raise fail(
-            f"cannot serve on {resolved.host}:{resolved.port}: {exc.strerror or exc}", 1
-        ) from None
+        # The port, database and bus are checked by name (cli.preflight); what is left is
+        # a file: the data directory, TLS keys, a full disk.
+        where = f": {exc.filename}" if exc.filename else ""
+        raise fail(f"cannot start: {exc.strerror or exc}{where}", STORAGE) from None
 
 
 @db_app.command("upgrade")
@@ -131,10 +140,16 @@ def db_upgrade(
     from minimost.db.engine import Database
     from minimost.db.migrate import upgrade
 
-    resolved = settings_from(settings_path=settings, data_dir=data_dir, database_url=database_url)
+    from .preflight import check_database
+
+    # Creating the schema of a new installation ahead of its first start is what it is for.
+    resolved = settings_from(
+        settings_path=settings, creates_data_dir=True, data_dir=data_dir, database_url=database_url
+    )
     prepare_data_dir(resolved.data_dir)
 
     async def _run() -> None:
+        await check_database(resolved.db_url)
         db = Database(resolved.db_url)
         try:
             await upgrade(db)

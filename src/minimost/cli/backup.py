@@ -17,6 +17,7 @@ Exit codes: see ``cli.ops``.
 from __future__ import annotations
 
 import asyncio
+import errno
 import fcntl
 import json
 import os
@@ -34,7 +35,8 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from minimost import __version__
 from minimost.cli import DatabaseUrl, DataDir, SettingsPath, app, fail, settings_from
-from minimost.cli.ops import REFUSED, console
+from minimost.cli.exits import REFUSED, STORAGE
+from minimost.cli.ops import console
 from minimost.config import Settings
 from minimost.domain.actions.files import referenced_query
 
@@ -53,8 +55,28 @@ Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmat
 
 
 def _private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """``path`` and every missing parent, mode 0700 (``mkdir(parents=True)`` would give the
+    parents the umask's mode)."""
+    missing = []
+    level = path
+    while not level.exists():
+        missing.append(level)
+        level = level.parent
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+    if not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
     os.chmod(path, 0o700)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, mode 0600 from the start."""
+    tmp = path.with_name(path.name + ".part")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+    os.replace(tmp, path)
 
 
 def _files(root: Path) -> Iterator[Path]:
@@ -195,7 +217,16 @@ def backup(
     resolved = settings_from(settings_path=settings, data_dir=data_dir, database_url=database_url)
     if target.resolve() == resolved.data_dir.resolve():
         raise fail("the backup directory must not be the data directory", REFUSED)
+    try:
+        _backup(resolved, target, settings)
+    except OSError as exc:  # DIR not writable, a file in the way, a full disk
+        where = f": {exc.filename}" if exc.filename else ""
+        raise fail(f"backup to {target} failed: {exc.strerror or exc}{where}", STORAGE) from None
+
+
+def _backup(resolved: Settings, target: Path, settings: Path | None) -> None:
     _private_dir(target)
+    _private_dir(target / "uploads")
     out = console(stderr=True)
     (target / MANIFEST).unlink(missing_ok=True)  # unfinished until the manifest is back
     manifest: dict[str, Any] = {
@@ -237,8 +268,7 @@ def backup(
         manifest["missing_blobs"] = len(missing)
         if missing:
             out.print(f"warning: {len(missing)} file(s) were deleted while backing up")
-    (target / (MANIFEST + ".part")).write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(target / (MANIFEST + ".part"), target / MANIFEST)
+    _write_private(target / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     typer.echo(
         f"backup written to {target}: database {manifest['database']['kind']}"
         f" (revision {manifest.get('revision') or '-'}), {uploads.files} upload file(s)"
@@ -279,6 +309,9 @@ async def _pg_others(settings: Settings) -> int:
 
     from minimost.db.engine import Database
 
+    from .preflight import check_database
+
+    await check_database(settings.db_url)
     db = Database(settings.db_url)
     try:
         async with db.read() as conn:
@@ -351,7 +384,10 @@ def restore(
     """Put a backup back (the server must be stopped), then bring the schema up to date."""
     from minimost.datadir import prepare_data_dir
 
-    resolved = settings_from(settings_path=settings, data_dir=data_dir, database_url=database_url)
+    # Restoring into a new, empty data directory is how a machine is replaced.
+    resolved = settings_from(
+        settings_path=settings, creates_data_dir=True, data_dir=data_dir, database_url=database_url
+    )
     manifest = _read_manifest(source)
     kind = manifest.get("database", {}).get("kind")
     if kind == "sqlite" and not resolved.is_sqlite:

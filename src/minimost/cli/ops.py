@@ -1,10 +1,8 @@
 """What the operator commands (users, backup, restore, audit) share: settings, a domain
 context against the configured database, and the exit codes.
 
-Exit codes every operator command keeps (scripts may rely on them):
-  0  done (also when there was nothing to change, e.g. promoting an admin)
-  1  not found or refused (no such user, last admin, server still running, bad backup)
-  2  usage error or bad settings (unknown option, invalid settings.json)
+Exit codes: ``cli.exits`` (0 done, 1 not found or refused, 2 usage or settings, 4 database,
+5 bus, 7 data directory), the same for every command so scripts may rely on them.
 """
 
 from __future__ import annotations
@@ -19,7 +17,10 @@ from minimost.config import Settings
 from minimost.domain.context import Ctx
 from minimost.domain.events import Published
 
-OK, REFUSED, USAGE = 0, 1, 2
+from .exits import OK, REFUSED, USAGE
+from .preflight import check_bus, check_database
+
+__all__ = ["OK", "REFUSED", "USAGE", "console", "operator_ctx", "when"]
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -52,6 +53,8 @@ async def operator_ctx(settings: Settings, *, migrate: bool = True) -> AsyncIter
 
     if settings.is_sqlite:
         prepare_data_dir(settings.data_dir)
+    await check_database(settings.db_url)
+    await check_bus(settings.bus_url)
     db = Database(settings.db_url)
     if settings.audit_log_file:
         audit.attach_file(db, settings.audit_log_file)

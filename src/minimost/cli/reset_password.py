@@ -1,7 +1,8 @@
 """``minimost reset-password USER``: a one-time password reset link, made on the server.
 
-Exit codes: 0 link printed, 1 no such user (or too many resets: the ``password_reset``
-rate limit), 2 bad arguments or settings. The link is the last line of the output, alone,
+Exit codes (``cli.exits``): 0 link printed, 1 no such user (or too many resets: the
+``password_reset`` rate limit), 2 bad arguments or settings, 4/5 database/bus unreachable,
+7 no data directory. The link is the last line of the output, alone,
 so scripts can take it with ``tail -n 1``. The person also gets a notice in their DM with
 the server ("minimost"): at once with a ``redis://`` bus, otherwise when the running server
 next delivers anything (it reads the event log).
@@ -70,7 +71,11 @@ async def _create(settings: Settings, username: str, expires: int) -> ResetLink:
     from minimost.realtime.bus.base import bus_from_url
     from minimost.realtime.publisher import BusPublisher
 
+    from .preflight import check_bus, check_database
+
     prepare_data_dir(settings.data_dir)
+    await check_database(settings.db_url)
+    await check_bus(settings.bus_url)
     db = Database(settings.db_url)
     bus = None if settings.bus_url.startswith("memory://") else bus_from_url(settings.bus_url)
     try:

@@ -27,6 +27,8 @@ from minimost.cli.connection_guard import ConnectionLimits, GuardedConfig, proto
 from minimost.config import Settings
 from minimost.datadir import prepare_data_dir
 
+from . import preflight
+
 log = logging.getLogger("minimost")
 WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104  # nosec B104  # recognising, not binding
 SETTINGS_ENV = "MINIMOST__RESOLVED_SETTINGS"  # how workers receive the parent's settings
@@ -233,6 +235,10 @@ def run_server(settings: Settings, settings_path: Path | None = None) -> None:
     configure_logging()
     os.umask(0o077)
     notes = prepare_data_dir(settings.data_dir)
+    # Fixable problems become one line and an exit code (cli.exits), before the banner.
+    sock = preflight.listen_socket(settings.host, settings.port)
+    asyncio.run(preflight.check_database(settings.db_url))
+    asyncio.run(preflight.check_bus(settings.bus_url))
     fd_limit = raise_open_file_limit()
     ssl_kwargs: dict[str, Any] = {}
     ca: str | None = None
@@ -293,11 +299,10 @@ def run_server(settings: Settings, settings_path: Path | None = None) -> None:
         config = GuardedConfig(app, **common)
     server = MiniMostServer(config)
     if settings.workers > 1:
-        sock = config.bind_socket()
         # uvicorn's supervisor builds its workers from this module-level name; ours run
         # MiniMostServer, so a worker's shutdown is the single process's.
         multiprocess.Process = WorkerProcess  # type: ignore[misc]
         multiprocess.Multiprocess(config, sockets=[sock]).run()
     else:
-        server.run()
+        server.run(sockets=[sock])
     sys.stdout.flush()
