@@ -35,10 +35,16 @@ WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104  # nosec B104  # recognising, no
 
 
 def default_base_url(settings: Settings) -> str:
-    """Where this server's users reach it: ``https://<host>:<port>``; a wildcard bind
-    address becomes the machine's hostname."""
-    scheme = "https" if settings.tls else "http"
-    host = settings.host
+    """Where this server's users reach it: ``https://<host>:<port>`` as the last ``minimost
+    serve`` on this data directory listened (its flags need not be in our settings), else
+    as the settings say; a wildcard bind address becomes the machine's hostname."""
+    from minimost.datadir import last_server_address
+
+    scheme, host, port = last_server_address(settings.data_dir) or (
+        "https" if settings.tls else "http",
+        settings.host,
+        settings.port,
+    )
     if host in WILDCARDS:
         host = socket.gethostname()
     try:
@@ -46,7 +52,7 @@ def default_base_url(settings: Settings) -> str:
             host = f"[{host}]"
     except ValueError:
         pass  # a name
-    return f"{scheme}://{host}:{settings.port}"
+    return f"{scheme}://{host}:{port}"
 
 
 def reset_url(base_url: str, token: str) -> str:
@@ -106,7 +112,7 @@ def reset_password(
         str | None,
         typer.Option(
             "--base-url",
-            help="Address users open MiniMost at (default https://<host>:<port> of the settings).",
+            help="Address users open MiniMost at (default: where the server last listened).",
         ),
     ] = None,
     data_dir: DataDir = None,

@@ -25,7 +25,7 @@ from uvicorn.supervisors.multiprocess import Process
 from minimost import __version__
 from minimost.cli.connection_guard import ConnectionLimits, GuardedConfig, protocol_class
 from minimost.config import Settings
-from minimost.datadir import prepare_data_dir
+from minimost.datadir import prepare_data_dir, record_server_address
 
 from . import preflight
 
@@ -239,6 +239,10 @@ def run_server(settings: Settings, settings_path: Path | None = None) -> None:
     sock = preflight.listen_socket(settings.host, settings.port)
     asyncio.run(preflight.check_database(settings.db_url))
     asyncio.run(preflight.check_bus(settings.bus_url))
+    record_server_address(
+        settings.data_dir, scheme="https" if settings.tls else "http", host=settings.host,
+        port=settings.port,
+    )  # fmt: skip
     fd_limit = raise_open_file_limit()
     ssl_kwargs: dict[str, Any] = {}
     ca: str | None = None
