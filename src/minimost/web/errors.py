@@ -23,6 +23,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from minimost.domain import text
@@ -104,7 +105,25 @@ async def _validation(_: Request, exc: Exception) -> Response:
     return error_response(422, "validation_error", "invalid request", fields=fields)
 
 
-async def _http(_: Request, exc: Exception) -> Response:
+# In the order Allow lists them.
+PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path. Starlette's 405 names only the first
+    matching route's methods, and FastAPI has one route per method, so ``DELETE
+    /messages/1`` would be told ``Allow: GET``. (Mounts match any method: static files
+    answer their own 405, whose Allow is kept.)"""
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    allowed = []
+    for method in PROBED_METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
+
+
+async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and exc.__cause__ is not None:
         # FastAPI's wrapper for bodies it could not decode at all (e.g. not UTF-8).
@@ -112,7 +131,10 @@ async def _http(_: Request, exc: Exception) -> Response:
     # An exception may name its own stable code (e.g. the body limit's ``file_too_large``).
     code = getattr(exc, "code", None) or HTTP_CODES.get(exc.status_code, "error")
     message = str(exc.detail) or code.replace("_", " ")
-    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allowed := allowed_methods(request)):
+        headers["Allow"] = ", ".join(allowed)
+    return error_response(exc.status_code, code, message, headers=headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Path
@@ -12,7 +13,23 @@ from minimost.domain.text import CODE, describe, forbidden_character
 
 # Ids are 64-bit in the database; anything larger is a client error, never an overflow.
 MAX_ID = 2**63 - 1
-IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+CANONICAL_ID = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def _canonical_id(value: object) -> object:
+    """An id in a path has one spelling: ``1``, never ``1.0``, ``01``, ``+1``, ``1_0`` or
+    `` 1`` (all of which pydantic's lax int would read as 1), so that caches, logs and
+    anything else keyed on the URL never see two names for one thing."""
+    if isinstance(value, str) and not CANONICAL_ID.fullmatch(value):
+        raise ValueError("must be a positive integer id, digits only")
+    return value
+
+
+IdPath = Annotated[
+    int,
+    Path(ge=1, le=MAX_ID, json_schema_extra={"format": "int64"}),
+    BeforeValidator(_canonical_id),
+]
 
 
 def storable(value: object) -> object:
