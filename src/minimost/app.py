@@ -42,7 +42,7 @@ from minimost.realtime.presence import PresenceTracker
 from minimost.realtime.publisher import BusPublisher
 from minimost.realtime.typing_relay import TypingRelay
 from minimost.reload import RETENTION_KEYS, SettingsWatcher, swap_settings
-from minimost.web import errors, pages, ws
+from minimost.web import apidocs, errors, pages, ws
 from minimost.web.middleware import BodyLimit, SecurityHeaders, upload_allowances
 from minimost.web.routes import API_ROUTERS
 from minimost.web.state import AppState
@@ -262,6 +262,7 @@ def create_app(
     )
     app.state.minimost = state
     errors.install(app)
+    apidocs.install(app)
     for router in (*API_ROUTERS, ws.router, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

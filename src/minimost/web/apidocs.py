@@ -1,10 +1,59 @@
-"""Render the OpenAPI document as a plain HTML page (no JavaScript, no CDN)."""
+"""The OpenAPI document's security section, and the document as a plain HTML page (no
+JavaScript, no CDN)."""
 
 from __future__ import annotations
 
 import html
 import json
 from typing import Any
+
+from fastapi import FastAPI
+
+UNSAFE_METHODS = frozenset({"post", "put", "patch", "delete"})
+# "session" itself comes from deps.SESSION_SCHEME (FastAPI marks every operation that
+# needs a signed-in actor with it); these complete the picture.
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "csrf": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-CSRF-Token",
+        "description": "With the session cookie, on every unsafe method: the csrf_token "
+        "returned by log-in and sign-up (and GET /api/v1/me). Not needed with a bearer token.",
+    },
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A personal access token from POST /api/v1/tokens, sent as "
+        "`Authorization: Bearer <token>`.",
+    },
+}
+
+
+def describe_security(spec: dict[str, Any]) -> dict[str, Any]:
+    """Declare the schemes and say, per operation, which combinations authenticate it: the
+    session cookie (plus the CSRF header on unsafe methods) or a bearer token. OpenAPI
+    lists alternatives; schemes inside one alternative are all required. Idempotent."""
+    components = spec.setdefault("components", {})
+    components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+    for operations in spec.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not any("session" in option for option in operation.get("security", [])):
+                continue
+            session: dict[str, list[str]] = {"session": []}
+            if method in UNSAFE_METHODS:
+                session["csrf"] = []
+            operation["security"] = [session, {"bearer": []}]
+    return spec
+
+
+def install(app: FastAPI) -> None:
+    """``app.openapi()`` (and /api/v1/openapi.json) with the security section complete."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return describe_security(generate())  # FastAPI caches the generated document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _schema_ref(schema: dict[str, Any]) -> str:

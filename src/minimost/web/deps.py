@@ -6,7 +6,8 @@ import hmac
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie
 from starlette.requests import HTTPConnection
 
 from minimost.domain.actions.sessions import needs_touch, touch_session
@@ -89,7 +90,21 @@ async def _session_actor(state: AppState, token: str) -> Actor | None:
     return actor
 
 
-async def current_actor(request: Request, state: StateDep) -> Actor:
+# Declares the session cookie in OpenAPI for every route that needs a signed-in actor
+# (web/apidocs.py adds the CSRF header and bearer tokens); the cookie is read below.
+SESSION_SCHEME = APIKeyCookie(
+    name=COOKIE,
+    scheme_name="session",
+    auto_error=False,
+    description="The session cookie set by POST /api/v1/auth/login or /auth/signup.",
+)
+
+
+async def current_actor(
+    request: Request,
+    state: StateDep,
+    _documented: Annotated[str | None, Security(SESSION_SCHEME)] = None,
+) -> Actor:
     actor, session_token = await resolve_actor(
         state,
         authorization=request.headers.get("authorization"),

@@ -4,6 +4,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from minimost.domain.actions.profile import MAX_DISPLAY_NAME
+
 from .common import MeUser, Text
 
 Username = Annotated[Text, StringConstraints(min_length=1, max_length=32)]
@@ -14,7 +16,7 @@ class SignupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: Username
     password: Password
-    display_name: Annotated[Text, StringConstraints(max_length=64)] = ""
+    display_name: Annotated[Text, StringConstraints(max_length=MAX_DISPLAY_NAME)] = ""
 
 
 class LoginIn(BaseModel):

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
+from minimost.domain.actions.profile import MAX_DISPLAY_NAME
+
 from .common import FileOut, Text, UserOut
 
 
@@ -18,7 +20,7 @@ class ProfileIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     # Trimmed and checked again in the action (whitespace runs, control characters).
-    display_name: Annotated[Text, StringConstraints(max_length=200)] | None = None
+    display_name: Annotated[Text, StringConstraints(max_length=MAX_DISPLAY_NAME)] | None = None
     color: Annotated[Text, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] | None = None
 
     @model_validator(mode="after")
