@@ -83,6 +83,24 @@ async def test_no_hsts_without_tls(client):
         assert response.headers["x-frame-options"] == "DENY", url
 
 
+LOOPBACK_HOSTS = ["localhost", "localhost:5000", "LOCALHOST.", "app.localhost:5000",
+                  "127.0.0.1", "127.8.9.10:5000", "[::1]:5000", "[::1]"]  # fmt: skip
+OTHER_HOSTS = ["testserver", "chat.example.lan:6767", "192.168.1.5:5000", "[2001:db8::1]:443",
+               "localhost.example.com", "127.0.0.1.nip.io"]  # fmt: skip
+
+
+async def test_no_hsts_for_loopback_hosts(client):
+    """HSTS is remembered per host name for every port: sent for ``localhost`` it would make
+    the browser refuse plain HTTP to every other development server on this machine."""
+    for host in LOOPBACK_HOSTS:
+        response = await client.get("/healthz", headers={"host": host})
+        assert "strict-transport-security" not in response.headers, host
+        assert response.headers["x-frame-options"] == "DENY", host
+    for host in OTHER_HOSTS:
+        response = await client.get("/healthz", headers={"host": host})
+        assert response.headers["strict-transport-security"].startswith("max-age="), host
+
+
 async def test_csp_and_permissions_allow_what_the_app_needs_and_nothing_more(client):
     headers = (await client.get("/login")).headers
     csp = csp_directives(headers["content-security-policy"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
+from ipaddress import ip_address
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,7 +30,31 @@ PERMISSIONS = (
 )
 
 
+@lru_cache(maxsize=256)
+def is_loopback_host(host: bytes) -> bool:
+    """``Host`` names this machine only: ``localhost`` (and ``*.localhost``, RFC 6761),
+    127.0.0.0/8 or ::1, with or without a port."""
+    name = host.decode("latin-1").strip().lower()
+    if name.startswith("["):
+        name = name[1:].partition("]")[0]
+    elif name.count(":") == 1:
+        name = name.partition(":")[0]
+    name = name.rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ip_address(name)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
 class SecurityHeaders:
+    """The security headers on every response. HSTS (with our own TLS) is left out for
+    loopback hosts: browsers remember it per host name for every port, so sent for
+    ``localhost`` it would turn every other development server there into an error page."""
+
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
         headers = [
@@ -40,20 +66,24 @@ class SecurityHeaders:
             (b"cross-origin-opener-policy", b"same-origin"),
             (b"cross-origin-resource-policy", b"same-origin"),
         ]
-        if hsts:
-            headers.append((b"strict-transport-security", b"max-age=31536000"))
         self.headers = headers
+        self.headers_hsts = [*headers, (b"strict-transport-security", b"max-age=31536000")]
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         static = scope["path"].startswith("/static/")
+        headers = self.headers
+        if self.hsts:
+            host = next((value for name, value in scope["headers"] if name == b"host"), b"")
+            headers = self.headers if is_loopback_host(host) else self.headers_hsts
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 existing = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [h for h in self.headers if h[0] not in existing]
+                extra = [h for h in headers if h[0] not in existing]
                 if static and b"cache-control" not in existing:
                     # Revalidate with the ETag every time: a no-build front end has no
                     # content-hashed names, and a stale module after an upgrade breaks the app.
