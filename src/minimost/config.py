@@ -145,7 +145,7 @@ class Settings(BaseModel):
         if value and not value.startswith(DATABASE_SCHEMES):
             scheme = value.split("://", 1)[0] if "://" in value else value
             raise ValueError(
-                f"unknown database scheme {scheme!r}: use postgresql+asyncpg://user@host/db "
+                f"unsupported database scheme {scheme!r}: use postgresql+asyncpg://user@host/db "
                 "(or leave it unset for SQLite in the data directory)"
             )
         return value
@@ -213,7 +213,8 @@ def _format_error(err: ValidationError, origin: str) -> str:
     if loc in ("database_url", "bus_url"):
         shown = None  # a URL may carry a password
     suffix = f" (got {shown})" if shown is not None else ""
-    return f"{origin}: {loc}: {first['msg']}{suffix}"
+    message = first["msg"].removeprefix("Value error, ")  # pydantic's wrapper for ours
+    return f"{origin}: {loc}: {message}{suffix}"
 
 
 def load_settings(

@@ -184,6 +184,15 @@ def test_serve_and_db_upgrade_create_the_data_dir(tmp_path: Path) -> None:
     assert (tmp_path / "fresh" / "minimost.db").is_file()
 
 
+def test_a_data_dir_serve_cannot_create_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    proc = minimost("serve", "--no-tls", "--port", str(free_port()), "--data-dir", blocker / "d")
+    line = the_line(proc)
+    assert proc.returncode == exits.STORAGE
+    assert str(blocker) in line
+
+
 @pytest.mark.parametrize("where", ["below-a-file", "is-a-file"])
 def test_a_backup_target_that_cannot_be_written_is_one_line(where: str, data: Path) -> None:
     blocker = data.parent / "a-file"
