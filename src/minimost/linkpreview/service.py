@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,6 +33,7 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from minimost.config import Settings
+from minimost.domain.clock import Clock, SystemClock
 from minimost.files.images import NotAnImage, make_preview_image
 
 from .fetch import IMAGE, GuardedFetcher, Policy, Refused
@@ -62,8 +62,14 @@ class Card:
 
 
 class LinkPreviewer:
-    def __init__(self, settings: Settings, fetcher: GuardedFetcher | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        fetcher: GuardedFetcher | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.enabled = settings.link_previews
+        self.clock = clock or SystemClock()  # the cache's age and the page+image time budget
         # Replaceable by tests (the test-only loopback override lives in ``Policy``).
         self.fetcher = fetcher or GuardedFetcher(
             Policy(allow_private=settings.link_preview_allow_private)
@@ -115,13 +121,13 @@ class LinkPreviewer:
 
     async def preview(self, url: str) -> Card | None:
         """The preview of ``url`` (cached), or None when it cannot or should not have one."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         hit = self._cache.get(url)
         if hit is not None and now - hit[0] < CACHE_TTL_S:
             self._cache.move_to_end(url)
             return hit[1]
         async with self._slots:
-            started = time.monotonic()
+            started = self.clock.monotonic()
             try:
                 page = await self.fetcher.fetch(url)
             except Refused as exc:
@@ -134,7 +140,7 @@ class LinkPreviewer:
                 if fields is not None:
                     image = await self._image(image_url(page.url, data.image), started)
                     result = Card(fields, image)
-        self._cache[url] = (time.monotonic(), result)
+        self._cache[url] = (self.clock.monotonic(), result)
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
         return result
@@ -144,7 +150,7 @@ class LinkPreviewer:
         if url is None:
             return None
         # One time budget for the page and its image together.
-        time_left = self.fetcher.policy.timeout - (time.monotonic() - started)
+        time_left = self.fetcher.policy.timeout - (self.clock.monotonic() - started)
         try:
             found = await self.fetcher.fetch(url, IMAGE, budget=time_left)
             return await asyncio.to_thread(make_preview_image, found.body)
