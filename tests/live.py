@@ -44,7 +44,10 @@ from minimost.realtime.hub import Hub
 from tests.factories import FAST_HASH, PASSWORD, TestUser
 
 COOKIE = "minimost_session"
-TIMEOUT = 5.0
+# Hang guards, never expectations: a passing test does not wait them out, so they are
+# generous enough for a 2-core machine kept busy by other work, and kept in one place.
+TIMEOUT = 30.0  # a frame, a condition, an in-process event
+START_TIMEOUT = 120.0  # a server or helper process to be ready (imports, migrations, TLS)
 EPHEMERAL = frozenset({"typing", "presence"})
 
 
@@ -307,7 +310,7 @@ async def serve_app(
     server = MiniMostServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name=f"uvicorn:{port}")
     try:
-        await wait_until(lambda: server.started or task.done(), 30, "uvicorn to start")
+        await wait_until(lambda: server.started or task.done(), START_TIMEOUT, "uvicorn to start")
         if task.done():
             task.result()  # raise the start-up error
             raise RuntimeError("uvicorn exited during start-up")
@@ -405,7 +408,7 @@ class ServerProcess:
                 start_new_session=True,  # its own process group: workers die with it
             )
 
-    async def wait_ready(self, timeout: float = 45.0) -> None:
+    async def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
         """Poll /readyz until the server answers (the database too)."""
         assert self.proc is not None
         deadline = time.monotonic() + timeout
@@ -429,7 +432,7 @@ class ServerProcess:
         self.launch()
         await self.wait_ready()
 
-    def wait_ready_sync(self, timeout: float = 45.0) -> None:
+    def wait_ready_sync(self, timeout: float = START_TIMEOUT) -> None:
         """``wait_ready`` for synchronous (e.g. module-scoped) fixtures."""
         assert self.proc is not None
         deadline = time.monotonic() + timeout

@@ -31,6 +31,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.live import START_TIMEOUT, TIMEOUT
+
 CHROMIUM = os.environ.get("MINIMOST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -43,9 +45,10 @@ CHROMIUM_ARGS = [
 ]
 # Link previews off: a posted link must never make a test server fetch from the network.
 SETTINGS = {"channels": ["general", "random"], "link_previews": False}
-START_TIMEOUT_S = 45.0
+START_TIMEOUT_S = START_TIMEOUT  # one hang guard for every test server (tests/live.py)
 
-expect.set_options(timeout=10_000)
+# A hang guard too: an expectation returns as soon as it holds, however long this is.
+expect.set_options(timeout=TIMEOUT * 1000)
 
 
 def free_port() -> int:

@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.live import TIMEOUT
+
 from .conv_helpers import set_tab_visible
 from .helpers import (
     NewPage,
@@ -157,7 +159,7 @@ def test_typing_indicator_shows_names_and_clears(
     composer(bob).press("Enter")
     expect_message(alice, "Hello there", author="bob")
     expect(line).to_have_text("Carol is typing…")
-    expect(line).to_have_text("", timeout=12_000)
+    expect(line).to_have_text("", timeout=TIMEOUT * 1000)  # 6 s TTL, then a hang guard
 
     for page in (alice, bob, carol):
         assert_no_console_errors(page_errors[page])

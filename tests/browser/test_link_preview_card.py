@@ -27,6 +27,7 @@ from minimost.linkpreview.service import LinkPreviewer
 from tests.browser.helpers import message, open_channel, send_message, sign_up
 from tests.conftest import make_settings
 from tests.linkpreview.server import local_server, response
+from tests.live import START_TIMEOUT
 
 pytestmark = pytest.mark.browser
 
@@ -93,7 +94,7 @@ def preview_server(tmp_path: Path) -> Iterator[Running]:
     thread = threading.Thread(target=run, name="preview-server", daemon=True)
     thread.start()
     try:
-        yield started.result(timeout=60)
+        yield started.result(timeout=START_TIMEOUT)
     finally:
         stop.set()
         thread.join(timeout=30)
@@ -117,7 +118,7 @@ def test_the_preview_card_and_its_image_appear_in_the_other_tab(
         send_message(alice, f"have a look: {preview_server.site}/page")
         row = message(bob, "have a look")
         card = row.locator(".link-preview")
-        expect(card).to_be_visible(timeout=15_000)
+        expect(card).to_be_visible()
         expect(card.locator(".link-preview-title")).to_have_text("MiniMost 1.0 is out")
         expect(card).to_contain_text("Search, files and more.")
         expect(card).to_contain_text("Example News")

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.live import START_TIMEOUT
+
 from .conftest import LiveServer
 from .helpers import (
     ApiUser,
@@ -47,7 +49,7 @@ def test_tab_survives_server_restart(new_page: NewPage, server: LiveServer) -> N
         server.start()
         jason.post(general, "while coming back")
         # Reconnect backoff is capped at ~10 s (plus jitter) while the server was down.
-        wait_for_connection(kevin, timeout=25_000)
+        wait_for_connection(kevin, timeout=START_TIMEOUT * 1000)
         jason.post(general, "after the restart")
 
         expect_message(kevin, "while coming back", author="jason")

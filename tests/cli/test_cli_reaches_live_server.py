@@ -26,7 +26,7 @@ async def test_disabling_from_the_cli_closes_the_users_open_sockets(
                 assert result.exit_code == 0, result.output
                 # The server polls the newest event id every 2 s and delivers the CLI's
                 # session.ended from the database: bob's socket is signed out.
-                gone = await closed(ws, timeout=10.0)
+                gone = await closed(ws)
                 assert gone.code == 4401
         finally:
             await people.aclose()

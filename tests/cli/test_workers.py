@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from tests import pg
-from tests.live import LiveUsers, ServerProcess, hello, recv, wait_until
+from tests.live import START_TIMEOUT, TIMEOUT, LiveUsers, ServerProcess, hello, recv, wait_until
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.slow]
 
@@ -55,7 +55,9 @@ async def test_workers_serve_on_sqlite_and_stop_cleanly_on_sigterm(
         await server.wait_ready()
         assert server.proc is not None
         parent = server.proc.pid
-        await wait_until(lambda: len(workers_of(parent)) == 2, 20, "two worker processes")
+        await wait_until(
+            lambda: len(workers_of(parent)) == 2, START_TIMEOUT, "two worker processes"
+        )
         pids = [p.pid for p in workers_of(parent)]
 
         people = LiveUsers(server.url)
@@ -76,7 +78,7 @@ async def test_workers_serve_on_sqlite_and_stop_cleanly_on_sigterm(
                     headers=headers,
                     limits=httpx.Limits(max_keepalive_connections=0),
                     trust_env=False,
-                    timeout=15,
+                    timeout=TIMEOUT,
                 ) as fresh:
                     responses = await asyncio.gather(
                         *(
@@ -92,7 +94,7 @@ async def test_workers_serve_on_sqlite_and_stop_cleanly_on_sigterm(
                 expected = sorted(r.json()["message"]["id"] for r in responses)
                 got = []
                 while len(got) < len(expected):
-                    frame = await recv(ws, 10)
+                    frame = await recv(ws)
                     if frame.get("type") == "message.created":
                         got.append(frame["data"]["id"])
                 assert got == expected  # every write, once, in id order, via the Redis bus

@@ -28,6 +28,7 @@ from minimost.domain.actions.retention import Report, run_retention
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.janitor import JOB, Janitor
 from minimost.reload import swap_settings
+from tests.live import START_TIMEOUT
 
 DAY = 86400
 
@@ -319,12 +320,12 @@ async def test_two_processes_at_once_only_one_runs(settings: Any, tmp_path: Path
     ]
     try:
         # The loser answers while the winner is still inside its run (it waits for "go").
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + START_TIMEOUT  # two interpreters start
         while not (list(flags.glob("running-*")) and any(p.poll() is not None for p in procs)):
             assert time.monotonic() < deadline, "timed out waiting for the two runners"
             time.sleep(0.01)
         (flags / "go").touch()
-        outputs = sorted(p.communicate(timeout=30)[0].strip() for p in procs)
+        outputs = sorted(p.communicate(timeout=START_TIMEOUT)[0].strip() for p in procs)
     finally:
         for p in procs:
             if p.poll() is None:

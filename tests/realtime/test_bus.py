@@ -16,9 +16,10 @@ from minimost.realtime.bus.base import EVENTS_CHANNEL, Bus, bus_from_url
 from minimost.realtime.bus.memory import MemoryBus
 from minimost.realtime.bus.redis import RedisBus, split_prefix
 from minimost.realtime.codec import decode, encode
+from tests.live import TIMEOUT
 from tests.pg import REDIS_URL
 
-WAIT = 5.0
+WAIT = TIMEOUT  # a hang guard (tests/live.py)
 PROBE = b"probe:"
 
 
@@ -288,5 +289,5 @@ async def test_a_subscription_is_live_once_subscribe_returns(bus: Bus) -> None:
     """
     async with bus.subscribe(EVENTS_CHANNEL) as messages:
         await bus.publish(EVENTS_CHANNEL, b"published right after subscribing")
-        first = await asyncio.wait_for(anext(messages), 2)
+        first = await asyncio.wait_for(anext(messages), WAIT)
         assert first == b"published right after subscribing"

@@ -13,8 +13,9 @@ from minimost.realtime.bus.base import EVENTS_CHANNEL
 from minimost.realtime.bus.memory import MemoryBus
 from minimost.realtime.codec import encode
 from minimost.realtime.hub import CLOSE_GOING_AWAY, CLOSE_TOO_SLOW, Connection, Hub
+from tests.live import TIMEOUT
 
-WAIT = 2.0
+WAIT = TIMEOUT  # a hang guard (tests/live.py)
 
 
 class Closer:

@@ -23,7 +23,16 @@ from minimost.realtime.hub import Connection, Hub
 from minimost.realtime.presence import PresenceTracker
 from minimost.realtime.typing_relay import TypingRelay
 from tests.conftest import make_settings
-from tests.live import InProcessServer, LiveUser, LiveUsers, hello, recv, serve_app, wait_until
+from tests.live import (
+    TIMEOUT,
+    InProcessServer,
+    LiveUser,
+    LiveUsers,
+    hello,
+    recv,
+    serve_app,
+    wait_until,
+)
 
 # --- nodes on one bus ------------------------------------------------------------------------
 
@@ -76,7 +85,7 @@ class Cluster:
         )
         ready = asyncio.Event()
         listen = asyncio.create_task(ephemeral.run(self.bus, TypingRelay(hub), presence, ready))
-        await asyncio.wait_for(ready.wait(), 2)
+        await asyncio.wait_for(ready.wait(), TIMEOUT)
         node = Node(hub, presence, [listen, asyncio.create_task(presence.run(self.bus))])
         self.nodes.append(node)
         return node

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.live import LiveUser, LiveUsers, ServerProcess, closed, hello, recv, recv_until
+from tests.live import TIMEOUT, LiveUser, LiveUsers, ServerProcess, closed, hello, recv, recv_until
 
 pytestmark = pytest.mark.slow
 
@@ -90,7 +90,7 @@ async def test_kill_9_loses_no_acknowledged_message_and_since_resumes_exactly(
         reading = asyncio.create_task(reader())
         await asyncio.wait_for(asyncio.gather(*(sender(n) for n in range(3))), 30)
         assert killed.is_set() and server.proc is None
-        close_code = await asyncio.wait_for(reading, 10)
+        close_code = await asyncio.wait_for(reading, TIMEOUT)
     assert close_code == 1006  # no close frame: the process just vanished
 
     await server.start()  # same port, same data directory

@@ -21,6 +21,7 @@ from minimost.realtime.presence import PresenceTracker
 from minimost.realtime.typing_relay import TypingRelay
 from tests.conftest import make_settings
 from tests.live import (
+    TIMEOUT,
     InProcessServer,
     LiveUser,
     LiveUsers,
@@ -135,7 +136,7 @@ async def test_typing_travels_between_processes_over_the_bus() -> None:
         ready = asyncio.Event()
         presence = PresenceTracker(hub)
         tasks.append(asyncio.create_task(ephemeral.run(bus, relay, presence, ready)))
-        await asyncio.wait_for(ready.wait(), 2)
+        await asyncio.wait_for(ready.wait(), TIMEOUT)
         relay.start(bus)
     typer = make_conn(hubs[0], 1, 10)
     reader = make_conn(hubs[1], 2, 10)

@@ -23,6 +23,7 @@ from minimost.app import create_app
 from minimost.config import Settings
 from minimost.db.models import Event
 from tests.live import (
+    TIMEOUT,
     InProcessServer,
     LiveUser,
     LiveUsers,
@@ -315,7 +316,7 @@ async def test_replay_and_live_meet_without_gaps_or_duplicates(
             await hello(ws)
             await asyncio.wait_for(task, 30)
             marker = await alice.send("general", "the end")
-            frames = await recv_until(ws, created("the end"), timeout=10)
+            frames = await recv_until(ws, created("the end"))
     finally:
         if not task.done():
             task.cancel()
@@ -590,7 +591,7 @@ async def test_leaving_while_a_socket_connects_does_not_leave_it_subscribed(
 
     monkeypatch.setattr(ws_module, "readable_conversation_ids", held)
     async with bob.connect() as ws:
-        await asyncio.wait_for(read_done.wait(), 5)
+        await asyncio.wait_for(read_done.wait(), TIMEOUT)
         await leave(bob, "random")
         after_leave = await last_event_id(alice)
         await wait_until(lambda: live.hub.last_id >= after_leave, what="the hub to see it")

@@ -80,9 +80,7 @@ async def test_presence_and_typing_cross_nodes(
             await presence_until(b_ws, bob_sees, alice, "online")
 
             await a_ws.send(f'{{"type":"typing","conversation":{general}}}')
-            frames = await recv_until(
-                b_ws, lambda f: f["type"] == "typing", timeout=10, ephemeral=True
-            )
+            frames = await recv_until(b_ws, lambda f: f["type"] == "typing", ephemeral=True)
             assert frames[-1] == {
                 "type": "typing",
                 "conversation": general,

@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from tests import pg
-from tests.live import LiveUser, LiveUsers, ServerProcess, hello, recv, recv_until
+from tests.live import TIMEOUT, LiveUser, LiveUsers, ServerProcess, hello, recv, recv_until
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.slow]
 
@@ -235,7 +235,7 @@ async def test_two_workers_deliver_every_message_once_in_order(
                 },
                 limits=httpx.Limits(max_keepalive_connections=0),
                 trust_env=False,
-                timeout=15,
+                timeout=TIMEOUT,
             )
 
         async def post(client: httpx.AsyncClient, text: str) -> dict[str, Any]:
