@@ -1,10 +1,15 @@
-"""Domain errors. ``web/`` maps each to an HTTP status and a stable JSON ``code``."""
+"""Domain errors: the class is the meaning, ``code`` the stable name clients see.
+
+The domain speaks no HTTP: which status each kind of error answers is ``web/errors.py``'s
+business (its ``STATUSES`` table). A new kind of error (a direct subclass of
+``DomainError``) needs a row there; a test walks every subclass to make sure."""
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
-    status = 400
+    """The request cannot be done as asked; ``code`` may name the reason more precisely."""
+
     code = "bad_request"
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
@@ -15,7 +20,6 @@ class DomainError(Exception):
 
 
 class Invalid(DomainError):
-    status = 422
     code = "validation_error"
 
     def __init__(self, message: str, *, fields: dict[str, str] | None = None) -> None:
@@ -24,35 +28,31 @@ class Invalid(DomainError):
 
 
 class Unauthenticated(DomainError):
-    status = 401
     code = "not_authenticated"
 
 
 class Forbidden(DomainError):
-    status = 403
     code = "forbidden"
 
 
 class NotFound(DomainError):
     """Also what a caller gets for something it may not see: never reveal existence."""
 
-    status = 404
     code = "not_found"
 
 
 class Conflict(DomainError):
-    status = 409
     code = "conflict"
 
 
 class TooLarge(DomainError):
-    status = 413
     code = "payload_too_large"
 
 
 class StorageFull(DomainError):
     """A write found no space left: the disk of the data directory or of the database is
-    full (``web.errors`` answers 507 and ``/readyz`` turns not-ready until writes work)."""
+    full (the web answers "insufficient storage" and ``/readyz`` turns not-ready until
+    writes work)."""
 
     code = "insufficient_storage"
 
@@ -63,7 +63,6 @@ class StorageFull(DomainError):
 
 
 class RateLimited(DomainError):
-    status = 429
     code = "rate_limited"
 
     def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
@@ -72,7 +71,6 @@ class RateLimited(DomainError):
 
 
 class AccountLocked(DomainError):
-    status = 403
     code = "account_locked"
 
     def __init__(self, message: str, *, retry_after: int) -> None:

@@ -27,7 +27,18 @@ from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from minimost.domain import text
-from minimost.domain.errors import AccountLocked, DomainError, Invalid, RateLimited, StorageFull
+from minimost.domain.errors import (
+    AccountLocked,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    StorageFull,
+    TooLarge,
+    Unauthenticated,
+)
 from minimost.web.responses import json_response
 
 log = logging.getLogger(__name__)
@@ -45,6 +56,27 @@ HTTP_CODES = {
     429: "rate_limited",
     507: "insufficient_storage",
 }
+
+
+# The one place a domain error becomes an HTTP status: the most specific class in an
+# error's MRO that is listed here wins (``InvalidEmoji`` is an ``Invalid``: 422). A new kind
+# of error gets its row here; ``tests/web/test_error_statuses.py`` finds one without.
+STATUSES: dict[type[DomainError], int] = {
+    DomainError: 400,
+    Invalid: 422,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    AccountLocked: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+    RateLimited: 429,
+    StorageFull: 507,
+}
+
+
+def status_of(exc: DomainError) -> int:
+    return next(STATUSES[cls] for cls in type(exc).__mro__ if cls in STATUSES)
 
 
 def error_response(
@@ -72,7 +104,7 @@ async def _domain(_: Request, exc: Exception) -> Response:
     if isinstance(exc, RateLimited | AccountLocked):
         headers = {"Retry-After": str(exc.retry_after)}
     fields = exc.fields if isinstance(exc, Invalid) else None
-    return error_response(exc.status, exc.code, exc.message, fields=fields, headers=headers)
+    return error_response(status_of(exc), exc.code, exc.message, fields=fields, headers=headers)
 
 
 async def _storage_full(request: Request, exc: Exception) -> Response:
@@ -87,7 +119,7 @@ async def _storage_full(request: Request, exc: Exception) -> Response:
             "no storage space left (%s %s: %s); answering 507 and not ready until writes work",
             request.method, request.url.path, (str(cause).splitlines() or [""])[0][:300],
         )  # fmt: skip
-    return error_response(507, exc.code, exc.message)
+    return error_response(status_of(exc), exc.code, exc.message)
 
 
 async def _validation(_: Request, exc: Exception) -> Response:
