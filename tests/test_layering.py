@@ -179,3 +179,41 @@ def test_templates_have_no_inline_script() -> None:
             assert rest.lstrip().startswith("</script>"), f"{template.name}: script body"
         # No inline event handlers either: CSP forbids them and they would hide behaviour.
         assert not re.search(r"<[^>]*\son[a-z]+\s*=", html, re.IGNORECASE), template.name
+
+
+def test_the_command_line_has_no_import_cycle() -> None:
+    """``cli/__init__.py`` is the one place that builds the Typer app and registers every
+    command and sub-app; no command module imports it back (lazily or not), and the
+    modules of ``cli/`` import each other without a cycle."""
+    cli = {module_name(path): path for path in modules("cli")}
+
+    def targets(path: Path) -> set[str]:
+        # ``from . import preflight`` imports the submodule, not a name of the package.
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = _resolve(path, node)
+                subs = {f"{base}.{alias.name}" for alias in node.names} & cli.keys()
+                found.update(subs)
+                if len(subs) < len(node.names):
+                    found.add(base)
+        return found & cli.keys()
+
+    edges = {name: targets(path) - {name} for name, path in cli.items()}
+    back = sorted(name for name, targets in edges.items() if "minimost.cli" in targets)
+    assert back == [], f"these import minimost.cli (the app) back: {back}"
+
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"import cycle: {' -> '.join([*path, name])}"
+        if name in done:
+            return
+        for target in sorted(edges[name]):
+            visit(target, (*path, name))
+        done.add(name)
+
+    for name in sorted(cli):
+        visit(name, ())

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from minimost.cli import DatabaseUrl, DataDir, SettingsPath, app, fail, settings_from
-from minimost.cli.ops import USAGE, console, operator_ctx
+from .exits import USAGE, fail
+from .ops import console, operator_ctx
+from .options import DatabaseUrl, DataDir, SettingsPath, settings_from
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -47,7 +47,6 @@ def record_dict(row: Any) -> dict[str, Any]:
     }
 
 
-@app.command()
 def audit(
     since: Annotated[
         str | None, typer.Option("--since", help="DATE, DATETIME or a duration: 30m, 12h, 7d.")
@@ -65,6 +64,8 @@ def audit(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Show audit records, oldest first (the newest --limit of those matching)."""
+    from rich.table import Table
+
     from minimost.domain.queries.admin import audit_records
 
     cutoff = None

@@ -27,18 +27,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from minimost import __version__
-from minimost.cli import DatabaseUrl, DataDir, SettingsPath, app, fail, settings_from
-from minimost.cli.exits import REFUSED, STORAGE
-from minimost.cli.ops import console
-from minimost.config import Settings
-from minimost.domain.actions.files import referenced_query
+
+from .exits import REFUSED, STORAGE, fail
+from .ops import console
+from .options import DatabaseUrl, DataDir, SettingsPath, settings_from
+
+if TYPE_CHECKING:
+    from minimost.config import Settings
 
 MANIFEST = "manifest.json"
 DB_FILE = "minimost.db"
@@ -105,6 +105,14 @@ class TreeCopy:
 
 def copy_tree(src: Path, dst: Path, label: str) -> TreeCopy:
     """Copy files of ``src`` missing (or of another size) in ``dst``, with a progress bar."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     files = list(_files(src))
     result = TreeCopy(files=len(files))
     if not files:
@@ -191,6 +199,10 @@ def sqlite_in_use(db: Path) -> bool:
 
 
 def _referenced_blobs(db: Path) -> set[str]:
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+    from minimost.domain.actions.files import referenced_query
+
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         # The snapshot is read with plain sqlite3; the query is the domain's one definition.
@@ -206,7 +218,6 @@ def _settings_file(settings: Settings, given: Path | None) -> Path | None:
     return path if path.is_file() else None
 
 
-@app.command()
 def backup(
     target: Target,
     data_dir: DataDir = None,
@@ -373,7 +384,6 @@ def _restore_sqlite(source: Path, live: Path) -> Path | None:
     return kept
 
 
-@app.command()
 def restore(
     source: Annotated[Path, typer.Argument(help="A directory written by minimost backup.")],
     yes: Yes = False,

@@ -10,20 +10,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-
-from rich.console import Console
-
-from minimost.config import Settings
-from minimost.domain.context import Ctx
-from minimost.domain.events import Published
+from typing import TYPE_CHECKING
 
 from .exits import OK, REFUSED, USAGE
-from .preflight import check_bus, check_database
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from minimost.config import Settings
+    from minimost.domain.context import Ctx
+    from minimost.domain.events import Published
 
 __all__ = ["OK", "REFUSED", "USAGE", "console", "operator_ctx", "when"]
 
 
 def console(*, stderr: bool = False) -> Console:
+    from rich.console import Console
+
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
@@ -50,6 +53,8 @@ async def operator_ctx(settings: Settings, *, migrate: bool = True) -> AsyncIter
     from minimost.domain import audit
     from minimost.realtime.bus.base import bus_from_url
     from minimost.realtime.publisher import BusPublisher
+
+    from .preflight import check_bus, check_database
 
     if settings.is_sqlite:
         prepare_data_dir(settings.data_dir)

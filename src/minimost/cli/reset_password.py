@@ -13,23 +13,20 @@ from __future__ import annotations
 import asyncio
 import socket
 from ipaddress import ip_address
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import typer
 
-from minimost.cli import (
-    BusUrl,
-    DatabaseUrl,
-    DataDir,
-    SettingsPath,
-    app,
-    fail,
-    settings_from,
-)
-from minimost.config import Settings
-from minimost.domain.actions.credentials import MAX_EXPIRY_MINUTES, ResetLink
-from minimost.domain.events import Published
+from minimost.domain.tokens import MAX_RESET_MINUTES
+
+from .exits import fail
+from .options import BusUrl, DatabaseUrl, DataDir, SettingsPath, settings_from
+
+if TYPE_CHECKING:
+    from minimost.config import Settings
+    from minimost.domain.actions.credentials import ResetLink
+    from minimost.domain.events import Published
 
 WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104  # nosec B104  # recognising, not binding
 
@@ -99,13 +96,12 @@ async def _create(settings: Settings, username: str, expires: int) -> ResetLink:
         await db.dispose()
 
 
-@app.command("reset-password")
 def reset_password(
     user: Annotated[str, typer.Argument(help="The username whose password to reset.")],
     expires: Annotated[
         int,
         typer.Option(
-            "--expires", min=1, max=MAX_EXPIRY_MINUTES, help="Minutes the link works (default 60)."
+            "--expires", min=1, max=MAX_RESET_MINUTES, help="Minutes the link works (default 60)."
         ),
     ] = 60,
     base_url: Annotated[

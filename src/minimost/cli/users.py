@@ -10,28 +10,34 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from minimost.cli import BusUrl, DatabaseUrl, DataDir, SettingsPath, app, fail, settings_from
-from minimost.cli.ops import REFUSED, console, operator_ctx, when
-from minimost.config import Settings
-from minimost.domain.context import Ctx
+from .exits import REFUSED, fail
+from .ops import console, operator_ctx, when
+from .options import BusUrl, DatabaseUrl, DataDir, SettingsPath, settings_from
+
+if TYPE_CHECKING:
+    from minimost.config import Settings
+    from minimost.domain.context import Ctx
 
 users_app = typer.Typer(
     help="List and administer accounts (the first account created is the admin).",
     no_args_is_help=True,
 )
-app.add_typer(users_app, name="users")
 
 User = Annotated[str, typer.Argument(help="The username.")]
 T = TypeVar("T")
 
 
-def _settings(data_dir: Any, settings: Any, database_url: Any, bus_url: Any = None) -> Settings:
+def _settings(
+    data_dir: Path | None,
+    settings: Path | None,
+    database_url: str | None,
+    bus_url: str | None = None,
+) -> Settings:
     return settings_from(
         settings_path=settings, data_dir=data_dir, database_url=database_url, bus_url=bus_url
     )
@@ -62,6 +68,8 @@ def list_users(
     database_url: DatabaseUrl = None,
 ) -> None:
     """List accounts with their role and status."""
+    from rich.table import Table
+
     from minimost.domain.queries.admin import list_users as query
 
     async def work(ctx: Ctx) -> list[Any]:
@@ -114,6 +122,8 @@ def show(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Everything about one account (no secrets)."""
+    from rich.table import Table
+
     from minimost.domain.actions.accounts import normalize_username
     from minimost.domain.queries.admin import user_details
 
@@ -241,6 +251,14 @@ def unlock(
 
 
 async def _delete(ctx: Ctx, user: str, hard: bool) -> dict[str, Any]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     from minimost.domain.actions.account_deletion import remove_account
     from minimost.domain.actions.admin import CLI_ACTOR, check_deletable
     from minimost.domain.queries.admin import count_messages_by

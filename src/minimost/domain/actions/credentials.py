@@ -24,7 +24,7 @@ from minimost.domain import audit
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import AccountLocked, DomainError, Forbidden, Invalid, NotFound
 from minimost.domain.passwords import password_problems
-from minimost.domain.tokens import token_hash
+from minimost.domain.tokens import MAX_RESET_MINUTES, token_hash
 
 from . import lockout
 from .accounts import count_failure, normalize_username
@@ -32,7 +32,7 @@ from .dms import post_system_notice
 from .sessions import end_sessions
 
 RESET_LINK_INVALID = "reset_link_invalid"
-MAX_EXPIRY_MINUTES = 7 * 24 * 60
+MAX_EXPIRY_MINUTES = MAX_RESET_MINUTES
 
 
 def check_new_password(password: str, field: str = "new_password") -> None:
