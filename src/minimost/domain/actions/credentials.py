@@ -3,7 +3,7 @@
 A reset link is ``secrets.token_urlsafe(32)``; only its SHA-256 is stored, so a copy of the
 database does not hand out working links. It works once, until it expires, and a newer link
 for the same person replaces older ones. Unknown, used and expired links all answer the
-same ``reset_link_invalid`` (HTTP 400), so nobody can probe which tokens ever existed.
+same ``reset_link_invalid``, so nobody can probe which tokens ever existed.
 
 Changing a password ends every *other* session of the account; using a reset link ends all
 of them. Either clears a lockout. Personal access tokens are not touched (revoke them in

@@ -400,7 +400,7 @@ async def edit_message(ctx: Ctx, actor: Actor, message_id: int, text: str) -> di
     now = ctx.clock.now()
     link = first_link(html)
     async with ctx.db.write() as tx:
-        await _own_live_message(tx, actor, message_id)  # 404 / 403 unless mine and live
+        await _own_live_message(tx, actor, message_id)  # NotFound / Forbidden unless mine and live
         old_html, old_image = (
             await tx.conn.execute(
                 select(Message.body_html, Message.preview_image_sha256).where(

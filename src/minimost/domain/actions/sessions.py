@@ -84,7 +84,7 @@ async def touch_session(ctx: Ctx, session_id: int) -> None:
 
 
 async def revoke_session(ctx: Ctx, actor: Actor, session_id: int) -> None:
-    """End one of your own sessions (another's, or none: 404 alike)."""
+    """End one of your own sessions (another's, or none: ``NotFound`` alike)."""
     now = ctx.clock.now()
     async with ctx.db.write() as tx:
         owner = await tx.conn.scalar(select(Session.user_id).where(Session.id == session_id))
@@ -102,7 +102,7 @@ async def revoke_session(ctx: Ctx, actor: Actor, session_id: int) -> None:
 
 
 async def revoke_token(ctx: Ctx, actor: Actor, token_id: int) -> None:
-    """Delete one of your personal access tokens (another's, or none: 404 alike)."""
+    """Delete one of your personal access tokens (another's, or none: ``NotFound`` alike)."""
     now = ctx.clock.now()
     async with ctx.db.write() as tx:
         owner = await tx.conn.scalar(select(ApiToken.user_id).where(ApiToken.id == token_id))

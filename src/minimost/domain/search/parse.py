@@ -101,7 +101,7 @@ def _day(value: str, operator: str) -> datetime:
 
 
 def parse(raw: str) -> SearchQuery:
-    """Parse ``raw``; raise ``QueryTooLong``/``InvalidQuery`` (422) for what cannot run."""
+    """Parse ``raw``; raise ``QueryTooLong``/``InvalidQuery`` (both ``Invalid``) for what cannot run."""
     if len(raw) > MAX_QUERY_CHARS:
         raise QueryTooLong(
             f"search is limited to {MAX_QUERY_CHARS} characters",
