@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from minimost.domain.errors import Invalid
 from minimost.domain.search import postgres, sqlite
 from minimost.domain.search.parse import (
     MAX_QUERY_CHARS,
@@ -100,7 +101,7 @@ def test_limits() -> None:
     parse("x" * MAX_QUERY_CHARS)
     with pytest.raises(QueryTooLong) as too_long:
         parse("x" * 5000)
-    assert too_long.value.code == "query_too_long" and too_long.value.status == 422
+    assert too_long.value.code == "query_too_long" and isinstance(too_long.value, Invalid)
     with pytest.raises(QueryTooLong):
         parse(" ".join(f"w{i}" for i in range(40)))
 
