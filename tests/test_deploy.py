@@ -29,7 +29,7 @@ class _Repeated(dict[str, Any]):
 
 def parse_unit(path: Path) -> dict[str, dict[str, list[str]]]:
     parser = configparser.RawConfigParser(
-        dict_type=_Repeated,  # type: ignore[arg-type]
+        dict_type=_Repeated,
         strict=False,
         empty_lines_in_values=False,
         delimiters=("=",),

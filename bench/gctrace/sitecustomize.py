@@ -14,7 +14,7 @@ if _path:
     _out = open(_path, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
     _start = [0.0, 0.0]
 
-    def _on_gc(phase, info):  # type: ignore[no-untyped-def]
+    def _on_gc(phase, info):
         if phase == "start":
             _start[0] = time.perf_counter()
             _start[1] = time.thread_time()

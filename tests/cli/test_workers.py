@@ -92,7 +92,7 @@ async def test_workers_serve_on_sqlite_and_stop_cleanly_on_sigterm(
                     r.text for r in responses if r.status_code != 201
                 ]
                 expected = sorted(r.json()["message"]["id"] for r in responses)
-                got = []
+                got: list[int] = []
                 while len(got) < len(expected):
                     frame = await recv(ws)
                     if frame.get("type") == "message.created":

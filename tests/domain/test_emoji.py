@@ -48,7 +48,8 @@ def test_anything_else_is_invalid_emoji(bad):
     with pytest.raises(InvalidEmoji) as raised:
         canonical_emoji(bad)
     # An ``Invalid``: the web answers 422 (tests/web/test_error_statuses.py).
-    assert isinstance(raised.value, Invalid) and raised.value.code == "invalid_emoji"
+    assert isinstance(raised.value, Invalid)
+    assert raised.value.code == "invalid_emoji"
 
 
 def test_shortcodes_are_unique_and_the_data_is_loaded_once():

@@ -50,7 +50,7 @@ async def test_a_failing_writer_fails_its_batch_only() -> None:
         calls += 1
         if calls == 1:
             raise RuntimeError("database went away")
-        return batch
+        return [*batch]
 
     commit: GroupCommit[int, int] = GroupCommit(writer)
     with pytest.raises(RuntimeError):
@@ -78,10 +78,11 @@ async def test_batched_sends_validate_each_item(app, users) -> None:
         send_message(ctx, a, alice.channel("random"), "reused id", same),
         return_exceptions=True,
     )
-    assert results[0][1] is True
+    assert isinstance(results[0], tuple) and results[0][1] is True
     assert isinstance(results[1], Forbidden)
     assert isinstance(results[2], NotFound)
     first, second = results[3], results[4]
+    assert isinstance(first, tuple) and isinstance(second, tuple)
     assert first[0]["id"] == second[0]["id"]
     assert {first[1], second[1]} == {True, False}
     assert isinstance(results[5], Conflict)
@@ -160,7 +161,7 @@ async def test_the_writer_isolates_a_row_the_database_refuses(app, users, databa
         assert set(result.fields) == {"text"}
     page = await alice.history("general")
     assert [m["text"] for m in page["messages"]] == ["alice is fine", "carol is fine"]
-    assert [m["id"] for m in page["messages"]] == [r[0]["id"] for r in good]
+    assert [m["id"] for m in page["messages"]] == [r[0]["id"] for r in good if isinstance(r, tuple)]
     assert await log.types() == ["message.created", "message.created"]
 
 

@@ -101,7 +101,8 @@ def test_limits() -> None:
     parse("x" * MAX_QUERY_CHARS)
     with pytest.raises(QueryTooLong) as too_long:
         parse("x" * 5000)
-    assert too_long.value.code == "query_too_long" and isinstance(too_long.value, Invalid)
+    assert too_long.value.code == "query_too_long"
+    assert isinstance(too_long.value, Invalid)
     with pytest.raises(QueryTooLong):
         parse(" ".join(f"w{i}" for i in range(40)))
 

@@ -94,7 +94,7 @@ async def test_redirect_from_a_public_name_to_loopback_is_refused() -> None:
         {"/": response("302 Found", {"Location": "http://127.0.0.1/admin"})}
     ) as server:
 
-        async def opener(ip: str, port: int, tls: object, name: str | None):  # type: ignore[no-untyped-def]
+        async def opener(ip: str, port: int, tls: object, name: str | None):
             connected.append(ip)
             return await asyncio.open_connection("127.0.0.1", server.port)
 
@@ -185,7 +185,7 @@ async def test_dns_rebinding_connects_to_the_checked_address() -> None:
 
     async with local_server({"/": response("200 OK", HTML, PAGE)}) as server:
 
-        async def opener(ip: str, port: int, tls: object, server_hostname: str | None):  # type: ignore[no-untyped-def]
+        async def opener(ip: str, port: int, tls: object, server_hostname: str | None):
             connected.append((ip, port, server_hostname))
             return await asyncio.open_connection("127.0.0.1", server.port)
 
@@ -215,7 +215,7 @@ async def test_https_uses_the_host_name_for_sni_and_verification() -> None:
     async def resolver(host: str, port: int) -> list[str]:
         return ["2606:4700::1"]
 
-    async def opener(ip: str, port: int, tls: object, server_hostname: str | None):  # type: ignore[no-untyped-def]
+    async def opener(ip: str, port: int, tls: object, server_hostname: str | None):
         seen.append((ip, tls, server_hostname))
         raise ConnectionRefusedError("offline test")
 

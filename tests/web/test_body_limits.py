@@ -6,6 +6,7 @@ multipart bodies the way FastAPI does, so the limit is proven independently of t
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import cast
 
 import httpx
 import pytest
@@ -98,7 +99,7 @@ async def test_other_routes_and_methods_keep_the_json_limit(client):
 def test_create_app_wires_the_allowances_from_settings(tmp_path):
     settings = make_settings(tmp_path, max_upload_size_mb=7, max_avatar_size_mb=1)
     app = create_app(settings)
-    (limit,) = [m for m in app.user_middleware if m.cls is BodyLimit]
+    (limit,) = [m for m in app.user_middleware if cast(object, m.cls) is BodyLimit]
     assert limit.kwargs["max_bytes"] == MAX_JSON_BODY
     assert limit.kwargs["allowances"] == {
         ("POST", "/api/v1/files"): 7 * MIB + MULTIPART_OVERHEAD,

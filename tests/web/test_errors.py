@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import fastapi.routing
 import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute
@@ -25,10 +26,8 @@ from tests.factories import PASSWORD, TestUser, UserFactory
 from tests.media import png
 from tests.web.helpers import API, anonymous, assert_error, bearer_client
 
-try:  # FastAPI >= 0.16x includes routers lazily; this flattens them.
-    from fastapi.routing import iter_route_contexts
-except ImportError:  # pragma: no cover - older FastAPI: app.routes is already flat
-    iter_route_contexts = None
+# FastAPI >= 0.16x includes routers lazily; this flattens them (older: already flat).
+_flatten = getattr(fastapi.routing, "iter_route_contexts", None)
 
 _names = itertools.count()
 Body = Callable[[], dict[str, Any]]
@@ -164,7 +163,7 @@ class Operation:
 
 
 def api_operations(app: FastAPI) -> list[Operation]:
-    routes = iter_route_contexts(app.routes) if iter_route_contexts else app.routes
+    routes = _flatten(app.routes) if _flatten else app.routes
     operations = []
     for route in routes:
         original = getattr(route, "original_route", route)
@@ -175,7 +174,7 @@ def api_operations(app: FastAPI) -> list[Operation]:
             or isinstance(original, APIWebSocketRoute | WebSocketRoute)
         ):
             continue
-        for method in sorted((route.methods or set()) - {"HEAD"}):
+        for method in sorted((getattr(route, "methods", None) or set()) - {"HEAD"}):
             operations.append(Operation(method, path, original))
     return operations
 

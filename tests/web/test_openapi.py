@@ -110,6 +110,8 @@ async def test_security_schemes_are_declared(spec: dict[str, Any]) -> None:
             if not contract.auth:
                 assert "security" not in operation, where
                 continue
-            session = {"session": [], "csrf": []} if method in UNSAFE else {"session": []}
+            session: dict[str, list[str]] = (
+                {"session": [], "csrf": []} if method in UNSAFE else {"session": []}
+            )
             assert operation["security"] == [session, {"bearer": []}], where
     assert checked > 30

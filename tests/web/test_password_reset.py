@@ -112,7 +112,10 @@ async def test_cli_exit_codes_and_base_url(app, users, settings):
 
 def test_default_base_url_is_the_servers_address(tmp_path, monkeypatch):
     monkeypatch.setattr("socket.gethostname", lambda: "chatbox")
-    make = lambda **kw: Settings.model_validate({"data_dir": tmp_path, **kw})  # noqa: E731
+
+    def make(**kw: object) -> Settings:
+        return Settings.model_validate({"data_dir": tmp_path, **kw})
+
     assert default_base_url(make()) == "https://127.0.0.1:5000"
     assert default_base_url(make(host="0.0.0.0", port=6767)) == "https://chatbox:6767"
     assert default_base_url(make(host="::1", tls=False)) == "http://[::1]:5000"

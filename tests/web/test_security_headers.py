@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
+from tests.factories import UserFactory
 from tests.web.helpers import API, anonymous
 
 
@@ -16,7 +19,7 @@ def csp_directives(header: str) -> dict[str, list[str]]:
     return directives
 
 
-async def sample_responses(app, users):
+async def sample_responses(app: FastAPI, users: UserFactory) -> dict[str, httpx.Response]:
     """One response of each kind: pages, API success and errors, static files, probes."""
     alice = await users("alice")
     stranger = anonymous(app)
