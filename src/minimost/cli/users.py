@@ -22,6 +22,7 @@ from .options import BusUrl, DatabaseUrl, DataDir, SettingsPath, settings_from
 if TYPE_CHECKING:
     from minimost.config import Settings
     from minimost.domain.context import Ctx
+    from minimost.domain.queries.admin import UserRow
 
 users_app = typer.Typer(
     help="List and administer accounts (the first account created is the admin).",
@@ -72,7 +73,7 @@ def list_users(
 
     from minimost.domain.queries.admin import list_users as query
 
-    async def work(ctx: Ctx) -> list[Any]:
+    async def work(ctx: Ctx) -> list[UserRow]:
         async with ctx.db.read() as conn:
             return await query(
                 conn,
@@ -149,10 +150,10 @@ def show(
 
 
 def _change(
-    data_dir: Any,
-    settings: Any,
-    database_url: Any,
-    bus_url: Any,
+    data_dir: Path | None,
+    settings: Path | None,
+    database_url: str | None,
+    bus_url: str | None,
     work: Callable[[Ctx], Awaitable[bool]],
     done: str,
     already: str,

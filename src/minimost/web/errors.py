@@ -18,7 +18,6 @@ import secrets
 import sysconfig
 import traceback
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -87,13 +86,13 @@ def error_response(
     fields: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {"code": code, "message": message}
+    body: dict[str, str | dict[str, str]] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
     return json_response({"error": body}, status, headers)
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
+def _field_name(loc: tuple[object, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 
