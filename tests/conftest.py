@@ -18,6 +18,7 @@ from minimost.db.migrate import upgrade
 from minimost.domain.clock import FakeClock
 from tests import pg
 from tests.factories import FAST_HASH, UserFactory
+from tests.live import InProcessServer, LiveUsers
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -109,3 +110,11 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def users(app: FastAPI) -> UserFactory:
     return UserFactory(app)
+
+
+@pytest.fixture
+async def people(live: InProcessServer) -> AsyncIterator[LiveUsers]:
+    """Users signed up over real HTTP on the module's ``live`` server, closed afterwards."""
+    made = LiveUsers(live.url)
+    yield made
+    await made.aclose()

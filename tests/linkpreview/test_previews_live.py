@@ -35,13 +35,6 @@ async def live(settings_factory: Callable[..., Settings]) -> AsyncIterator[InPro
         yield server
 
 
-@pytest.fixture
-async def people(live: InProcessServer) -> AsyncIterator[LiveUsers]:
-    made = LiveUsers(live.url)
-    yield made
-    await made.aclose()
-
-
 def previewer(live: InProcessServer) -> LinkPreviewer:
     found = live.app.state.minimost.ctx.previews
     assert isinstance(found, LinkPreviewer)

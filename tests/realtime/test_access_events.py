@@ -12,36 +12,21 @@ public channel everyone is in, and a socket must receive nothing of the trigger 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection
 
-from minimost.config import Settings
 from minimost.db.models import Event
 from minimost.domain.events import EventType
 from tests.factories import PASSWORD
-from tests.live import InProcessServer, LiveUser, LiveUsers, hello, recv, recv_until, serve_app
+from tests.live import InProcessServer, LiveUser, LiveUsers, hello, recv, recv_until
 from tests.media import png
 
 API = "/api/v1"
-
-
-@pytest.fixture
-async def live(settings_factory: Callable[..., Settings]) -> AsyncIterator[InProcessServer]:
-    async with serve_app(settings_factory()) as server:
-        yield server
-
-
-@pytest.fixture
-async def people(live: InProcessServer) -> AsyncIterator[LiveUsers]:
-    made = LiveUsers(live.url)
-    yield made
-    await made.aclose()
 
 
 @dataclass

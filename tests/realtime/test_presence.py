@@ -250,13 +250,6 @@ async def live(tmp_path: Path) -> AsyncIterator[InProcessServer]:
         yield server
 
 
-@pytest.fixture
-async def people(live: InProcessServer) -> AsyncIterator[LiveUsers]:
-    made = LiveUsers(live.url)
-    yield made
-    await made.aclose()
-
-
 class Watcher:
     """Reads one socket's presence frames and folds them into a view of everyone."""
 

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from minimost.config import Settings
 from minimost.db.models import Event
 from minimost.domain.actions import leases, retention
 from minimost.domain.actions.files import delete_if_unreferenced
@@ -33,7 +31,7 @@ from minimost.domain.queries.events import replay
 from minimost.linkpreview.parse import first_link
 from minimost.reload import swap_settings
 from tests.factories import PASSWORD
-from tests.live import InProcessServer, LiveUsers, event_frames, hello, recv_until, serve_app
+from tests.live import InProcessServer, LiveUsers, event_frames, hello, recv_until
 from tests.media import png
 from tests.web.helpers import API
 
@@ -286,19 +284,6 @@ async def test_size_cap_eviction_leaves_no_trace(
 
 
 # --- a late joiner of a private channel -----------------------------------------------
-
-
-@pytest.fixture
-async def live(settings_factory: Callable[..., Settings]) -> AsyncIterator[InProcessServer]:
-    async with serve_app(settings_factory()) as server:
-        yield server
-
-
-@pytest.fixture
-async def people(live: InProcessServer) -> AsyncIterator[LiveUsers]:
-    made = LiveUsers(live.url)
-    yield made
-    await made.aclose()
 
 
 async def test_a_late_joiner_replays_nothing_from_before_the_join(

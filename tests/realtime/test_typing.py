@@ -166,13 +166,6 @@ async def live(tmp_path: Path) -> AsyncIterator[InProcessServer]:
         yield server
 
 
-@pytest.fixture
-async def people(live: InProcessServer) -> AsyncIterator[LiveUsers]:
-    made = LiveUsers(live.url)
-    yield made
-    await made.aclose()
-
-
 def typing_in(conversation: int) -> Callable[[dict[str, Any]], bool]:
     return lambda f: f["type"] == "typing" and f["conversation"] == conversation
 

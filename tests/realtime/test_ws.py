@@ -10,7 +10,7 @@ import asyncio
 import json
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 from unittest.mock import ANY
 
@@ -36,19 +36,6 @@ from tests.live import (
     wait_until,
     ws_connect,
 )
-
-
-@pytest.fixture
-async def live(settings_factory: Callable[..., Settings]) -> AsyncIterator[InProcessServer]:
-    async with serve_app(settings_factory()) as server:
-        yield server
-
-
-@pytest.fixture
-async def people(live: InProcessServer) -> AsyncIterator[LiveUsers]:
-    made = LiveUsers(live.url)
-    yield made
-    await made.aclose()
 
 
 async def last_event_id(user: LiveUser) -> int:
