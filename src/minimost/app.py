@@ -5,7 +5,6 @@ Nothing here runs at import time; tests build as many independent apps as they l
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import logging
@@ -17,14 +16,12 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Gauge
 
 from minimost import __version__
-from minimost.config import Settings
+from minimost.config import Settings, SettingsRef
 from minimost.datadir import prepare_data_dir
 from minimost.db.engine import Database
 from minimost.db.migrate import upgrade
-from minimost.domain.actions import lockout
 from minimost.domain.actions.conversations import ensure_public_channels
-from minimost.domain.actions.files import sweep_unattached
-from minimost.domain.actions.maintenance import prune_events, prune_sessions, server_secret
+from minimost.domain.actions.maintenance import server_secret
 from minimost.domain.actions.messages import PendingSend, SendResult, write_sends
 from minimost.domain.clock import Clock, SystemClock
 from minimost.domain.context import Ctx, LinkPreviews, NoPreviews, PresenceView
@@ -32,16 +29,16 @@ from minimost.domain.events import Published, Publisher
 from minimost.domain.group_commit import GroupCommit
 from minimost.domain.janitor import Janitor
 from minimost.domain.passwords import Passwords
-from minimost.domain.queries.events import last_event_id, load_range
+from minimost.domain.queries.events import load_range
 from minimost.linkpreview.service import LinkPreviewer
 from minimost.ratelimit import RateLimiter
-from minimost.realtime import ephemeral
 from minimost.realtime.bus.base import bus_from_url
 from minimost.realtime.hub import Hub
 from minimost.realtime.presence import PresenceTracker
 from minimost.realtime.publisher import BusPublisher
 from minimost.realtime.typing_relay import TypingRelay
-from minimost.reload import RETENTION_KEYS, SettingsWatcher, swap_settings
+from minimost.reload import RETENTION_KEYS, SettingsWatcher
+from minimost.services import ServiceMetrics, process_services
 from minimost.web import apidocs, errors, pages, ws
 from minimost.web.middleware import BodyLimit, SecurityHeaders, upload_allowances
 from minimost.web.routes import API_ROUTERS
@@ -54,14 +51,18 @@ MAX_JSON_BODY = 1024 * 1024
 
 
 def build_ctx(
-    settings: Settings,
+    settings: Settings | SettingsRef,
     db: Database,
     publisher: Publisher,
     clock: Clock | None = None,
     presence: PresenceView | None = None,
     previews: LinkPreviews | None = None,
 ) -> Ctx:
-    """The domain context; the group-commit writer closes over the context it serves."""
+    """The domain context; the group-commit writer closes over the context it serves.
+    Given a ``SettingsRef``, the context follows its reloads (the app's); given plain
+    ``Settings`` (the CLI's one-shot commands), it keeps them."""
+    ref = settings if isinstance(settings, SettingsRef) else SettingsRef(settings)
+    running = ref.current
 
     async def write_batch(batch: list[PendingSend]) -> list[SendResult | BaseException]:
         return await write_sends(ctx, batch)
@@ -70,10 +71,10 @@ def build_ctx(
         db=db,
         publisher=publisher,
         clock=clock or SystemClock(),
-        settings=settings,
+        settings_ref=ref,
         passwords=Passwords(
-            memory_kib=settings.password_hash_memory_kib,
-            time_cost=settings.password_hash_time_cost,
+            memory_kib=running.password_hash_memory_kib,
+            time_cost=running.password_hash_time_cost,
         ),
         sends=GroupCommit(write_batch),
         previews=previews or NoPreviews(),
@@ -86,45 +87,6 @@ async def bootstrap(ctx: Ctx) -> list[str]:
     """Schema to head, settings channels present. Idempotent; run once per start."""
     await upgrade(ctx.db)
     return await ensure_public_channels(ctx, list(ctx.settings.channels))
-
-
-async def _housekeeping(ctx: Ctx, every: float = 3600.0) -> None:
-    """Prune the replay log, expired sessions and guessing budgets at start, then hourly."""
-    while True:
-        try:
-            await prune_events(ctx)
-            await prune_sessions(ctx)
-            await lockout.prune(ctx)  # guessing budgets whose window ended
-            await sweep_unattached(ctx)  # uploads never sent within a day
-        except Exception:
-            log.exception("housekeeping failed; retrying in an hour")
-        await asyncio.sleep(every)
-
-
-async def _watch_committed(hub: Hub, db: Database, every: float = 2.0) -> None:
-    """Look at the newest event id now and then, so the hub delivers from the events table
-    whatever never reached it over the bus: events written by another process that cannot
-    reach our bus (the admin CLI beside the in-process bus), or published while Redis was
-    down (the publish failed after the commit, or our subscription was away)."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            hub.note_committed(await last_event_id(db))
-        except Exception as exc:
-            log.warning(
-                "could not read the newest event id (%s: %s); retrying", type(exc).__name__, exc
-            )
-
-
-async def _until_ready(task: asyncio.Task[None], ready: asyncio.Event) -> None:
-    """Wait until a bus subscriber confirmed its subscription; raise its error if it fails
-    first (so a broken bus surfaces at start-up)."""
-    waiter = asyncio.create_task(ready.wait())
-    done, _pending = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        waiter.cancel()
-        await task
-        raise RuntimeError(f"{task.get_name()} stopped during start-up")
 
 
 def create_app(
@@ -151,7 +113,9 @@ def create_app(
     typing = TypingRelay(hub)
     previews = LinkPreviewer(settings) if settings.link_previews else None
     publisher = BusPublisher(bus, on_lost=hub.note_committed)
-    ctx = build_ctx(settings, db, publisher, clock, presence, previews)
+    # The one holder of the running settings: a reload swaps what it points at.
+    settings_ref = SettingsRef(settings)
+    ctx = build_ctx(settings_ref, db, publisher, clock, presence, previews)
     if ca_path is None and settings.tls:
         ca_path = settings.data_dir / "tls" / "ca.pem"
     registry = CollectorRegistry()
@@ -174,11 +138,11 @@ def create_app(
         "minimost_presence_users", "Users online, away or dnd (cluster-wide)", registry=registry
     ).set_function(presence.online_count)
     state = AppState(
-        settings=settings,
+        settings_ref=settings_ref,
         ctx=ctx,
         bus=bus,
         hub=hub,
-        limiter=RateLimiter(settings),
+        limiter=RateLimiter(settings_ref),
         ca_path=ca_path,
         metrics=registry,
         presence=presence,
@@ -186,6 +150,21 @@ def create_app(
     )
     # Sessions ended on any node: forget their cached credentials here too, at once.
     hub.on_sessions_ended = state.actors.forget_user
+    # Retention in one process of the cluster (a lease); reloaded settings poke it.
+    janitor = state.janitor = Janitor(ctx)
+
+    def reloaded(keys: frozenset[str]) -> None:
+        if keys & RETENTION_KEYS:
+            janitor.poke()
+
+    watcher = state.settings_watcher = SettingsWatcher(
+        settings_path or settings.data_dir / "settings.json", settings_ref, reloaded
+    )
+    supervisor = state.supervisor = process_services(
+        ctx=ctx, bus=bus, hub=hub, typing=typing, presence=presence, janitor=janitor,
+        watcher=watcher,
+    )  # fmt: skip
+    registry.register(ServiceMetrics(supervisor))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -196,41 +175,9 @@ def create_app(
             if created:
                 log.info("created channels: %s", ", ".join(created))
         state.secret = await server_secret(ctx)
-        ready = asyncio.Event()
-        hub_task = asyncio.create_task(
-            hub.run(bus, start_after=lambda: last_event_id(db), ready=ready), name="minimost-hub"
-        )
-        ready_wait = asyncio.create_task(ready.wait())
-        done, _pending = await asyncio.wait(
-            {hub_task, ready_wait}, return_when=asyncio.FIRST_COMPLETED
-        )
-        if hub_task in done:  # the subscription failed: surface its error at start-up
-            ready_wait.cancel()
-            await hub_task
-        ephemeral_ready = asyncio.Event()
-        ephemeral_task = asyncio.create_task(
-            ephemeral.run(bus, typing, presence, ready=ephemeral_ready), name="minimost-ephemeral"
-        )
-        await _until_ready(ephemeral_task, ephemeral_ready)
-        typing.start(bus)
-        # Subscribed first, so the snapshots the other nodes send in answer are not missed.
-        presence_task = asyncio.create_task(presence.run(bus), name="minimost-presence")
-        housekeeping = asyncio.create_task(_housekeeping(ctx), name="minimost-housekeeping")
-        committed = asyncio.create_task(_watch_committed(hub, db), name="minimost-committed")
-        background = [hub_task, housekeeping, ephemeral_task, committed]
-        # Retention in one process of the cluster (a lease); reloaded settings poke it.
-        janitor = state.janitor = Janitor(ctx)
-        janitor_task = asyncio.create_task(janitor.run_forever(), name="minimost-janitor")
-
-        def reloaded(new: Settings, keys: frozenset[str]) -> None:
-            swap_settings(state, new)
-            if keys & RETENTION_KEYS:
-                janitor.poke()
-
-        watcher = state.settings_watcher = SettingsWatcher(
-            settings_path or settings.data_dir / "settings.json", settings, reloaded
-        )
-        watcher_task = asyncio.create_task(watcher.run(), name="minimost-settings-watcher")
+        # Every background service, in dependency order (see minimost.services); a bus
+        # that cannot subscribe fails the start-up here.
+        await supervisor.start()
         # Everything allocated so far lives for the whole run: keep it out of GC passes,
         # which otherwise pause the loop for long with many sockets (design.md §9).
         gc.collect()
@@ -238,17 +185,10 @@ def create_app(
         try:
             yield
         finally:
-            await ctx.previews.close()
+            # Sockets are connections, not services: MiniMostServer closed them already
+            # (1001); an app run without it (tests) closes them here.
             hub.close_all()
-            presence_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await presence_task
-            await presence.leave()
-            typing.stop()
-            for task in (*background, janitor_task, watcher_task):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await supervisor.stop()
             await bus.disconnect()
             await db.dispose()
 

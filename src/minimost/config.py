@@ -165,6 +165,31 @@ class Settings(BaseModel):
         return self.model_dump(mode="json")
 
 
+class SettingsRef:
+    """The running settings of a process, replaced whole on reload (``minimost.reload``).
+
+    ``Settings`` is immutable; a reload builds a new one and ``swap`` points this holder at
+    it in one assignment, so a reader sees either every old value or every new one, never a
+    mix. Everything that must follow reloads (the domain context, the app state, the rate
+    limiter) holds this ref, not a ``Settings``; a reader that uses several keys together
+    takes ``current`` once and reads them from that snapshot.
+    """
+
+    __slots__ = ("_current",)
+
+    def __init__(self, settings: Settings) -> None:
+        self._current = settings
+
+    @property
+    def current(self) -> Settings:
+        return self._current
+
+    def swap(self, settings: Settings) -> Settings:
+        """Make ``settings`` the running ones; returns the previous ones."""
+        previous, self._current = self._current, settings
+        return previous
+
+
 class SettingsError(Exception):
     """A settings problem reported as one line (the CLI prints it and exits with code 2)."""
 

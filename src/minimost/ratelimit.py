@@ -29,7 +29,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
-from minimost.config import Settings
+from minimost.config import Settings, SettingsRef
 from minimost.domain.errors import RateLimited
 
 log = logging.getLogger(__name__)
@@ -58,22 +58,25 @@ def user_key(user_id: int) -> str:
 class RateLimiter:
     def __init__(
         self,
-        settings: Settings,
+        settings: Settings | SettingsRef,
         *,
         monotonic: Callable[[], float] = time.monotonic,
         retry_redis_every: float = 5.0,
     ) -> None:
-        self._settings = settings
+        # A ref follows reloaded settings (``minimost.reload``): new limits apply from the
+        # next hit. A plain ``Settings`` (the CLI) stays as it is.
+        self._settings = settings if isinstance(settings, SettingsRef) else SettingsRef(settings)
         self._monotonic = monotonic
         self._retry_every = retry_redis_every
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         # The cluster-wide counters (Redis), or None: this process's memory is the store.
         self._shared: MovingWindowRateLimiter | None = None
         self._storages: list[Storage] = [self._memory.storage]
-        if settings.bus_url.startswith(("redis://", "rediss://")):
+        bus_url = self._settings.current.bus_url
+        if bus_url.startswith(("redis://", "rediss://")):
             from minimost.realtime.bus.redis import split_prefix
 
-            url, prefix = split_prefix(settings.bus_url)
+            url, prefix = split_prefix(bus_url)
             key_prefix = f"{prefix}:minimost-rl" if prefix else "minimost-rl"
             redis = RedisStorage(
                 "async+" + url, implementation="redispy", key_prefix=key_prefix,
@@ -86,9 +89,10 @@ class RateLimiter:
 
     async def hit(self, action: Action, key: str) -> None:
         """Count one request of ``action`` by ``key``; raise RateLimited when over the limit."""
-        if not self._settings.rate_limit_enabled:
+        settings = self._settings.current
+        if not settings.rate_limit_enabled:
             return
-        amount, window = getattr(self._settings.rate_limits, action)
+        amount, window = getattr(settings.rate_limits, action)
         item = RateLimitItemPerSecond(amount, window)
         limiter = self._choose()
         try:
@@ -127,10 +131,6 @@ class RateLimiter:
     async def reset(self) -> None:
         for storage in self._storages:
             await storage.reset()
-
-    def use(self, settings: Settings) -> None:
-        """Reloaded settings (``minimost.reload``): new limits apply from the next hit."""
-        self._settings = settings
 
 
 async def _count(

@@ -7,20 +7,20 @@ error the old settings stay and one line is logged. Only ``RELOADABLE`` keys are
 a changed key outside that set is logged as needing a restart.
 
 Design: ``Settings`` stays immutable. A reload builds a new ``Settings`` (the running one
-with the reloadable keys replaced) and swaps the reference in the few places that hold it:
-the app state, the domain context and the rate limiter. Readers pick it up at their next
-use; nothing caches a derived value of these keys.
+with the reloadable keys replaced) and swaps it into the process's one ``SettingsRef`` in a
+single assignment; the domain context, the app state and the rate limiter all read through
+that ref, so each reader sees the old settings or the new ones, never a mix. Readers pick
+the new ones up at their next use; nothing caches a derived value of these keys. The
+periodic look at the file is the ``settings`` service (``minimost.services``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from minimost.config import Settings, SettingsError, load_settings
+from minimost.config import Settings, SettingsError, SettingsRef, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ RETENTION_KEYS = frozenset(
 _QUIET = frozenset({"host", "port", "data_dir", "database_url", "bus_url", "workers", "tls"})
 INTERVAL = 10.0
 
-Apply = Callable[[Settings, frozenset[str]], None]
+# Told the keys a reload changed, after the swap (the janitor runs soon on a retention key).
+Changed = Callable[[frozenset[str]], None]
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -62,10 +63,10 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 class SettingsWatcher:
-    def __init__(self, path: Path, current: Settings, apply: Apply) -> None:
+    def __init__(self, path: Path, settings: SettingsRef, changed: Changed | None = None) -> None:
         self.path = path
-        self.current = current
-        self.apply = apply
+        self.settings = settings
+        self.changed = changed
         self._stamp = _stamp(path)
         self.reloads = 0
         self.errors = 0
@@ -76,19 +77,18 @@ class SettingsWatcher:
         if stamp == self._stamp:
             return None
         self._stamp = stamp
+        running = self.settings.current
         try:
             loaded, _warnings = load_settings(
                 settings_path=self.path if stamp is not None else None,
-                overrides={"data_dir": self.current.data_dir},
+                overrides={"data_dir": running.data_dir},
             )
         except SettingsError as exc:
             self.errors += 1
             log.warning("settings not reloaded, keeping the running ones: %s", exc)
             return None
         changed = frozenset(
-            key
-            for key in Settings.model_fields
-            if getattr(loaded, key) != getattr(self.current, key)
+            key for key in Settings.model_fields if getattr(loaded, key) != getattr(running, key)
         )
         applied = changed & RELOADABLE
         ignored = sorted(changed - RELOADABLE - _QUIET)
@@ -96,26 +96,18 @@ class SettingsWatcher:
             log.warning("settings: %s changed; restart MiniMost to apply", ", ".join(ignored))
         if not applied:
             return frozenset()
-        updated = self.current.model_copy(update={k: getattr(loaded, k) for k in applied})
-        self.current = updated
+        # Built whole, then swapped in one assignment: no reader sees half of it.
+        self.settings.swap(running.model_copy(update={k: getattr(loaded, k) for k in applied}))
         self.reloads += 1
-        self.apply(updated, applied)
+        if self.changed is not None:
+            self.changed(applied)
         log.info("settings reloaded: %s", ", ".join(sorted(applied)))
         return applied
 
-    async def run(self, interval: float = INTERVAL) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                self.check()
-            except Exception:
-                log.exception("settings watcher failed")
-
-
-def swap_settings(state: Any, settings: Settings) -> None:
-    """Point every holder of the running settings at ``settings``."""
-    state.settings = settings
-    # Ctx is a frozen dataclass so actions cannot change it by accident; this is the one
-    # sanctioned replacement, done in place so every holder of the context sees it.
-    object.__setattr__(state.ctx, "settings", settings)
-    state.limiter.use(settings)
+    def tick(self) -> None:
+        """One periodic look (the ``settings`` service): an unexpected error is logged and
+        the next look tries again."""
+        try:
+            self.check()
+        except Exception:
+            log.exception("settings watcher failed")

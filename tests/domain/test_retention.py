@@ -27,7 +27,6 @@ from minimost.domain.actions.files import blob_store, upload_file
 from minimost.domain.actions.retention import Report, run_retention
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.janitor import JOB, Janitor
-from minimost.reload import swap_settings
 from tests.live import START_TIMEOUT
 
 DAY = 86400
@@ -50,7 +49,7 @@ async def ctx(app: Any) -> Ctx:
 
 def configure(app: Any, **values: Any) -> None:
     state = app.state.minimost
-    swap_settings(state, state.settings.model_copy(update=values))
+    state.settings_ref.swap(state.settings.model_copy(update=values))
 
 
 async def upload(ctx: Ctx, user: Any, data: bytes, name: str) -> dict[str, Any]:

@@ -29,7 +29,6 @@ from minimost.domain.context import Ctx
 from minimost.domain.janitor import JOB
 from minimost.domain.queries.events import replay
 from minimost.linkpreview.parse import first_link
-from minimost.reload import swap_settings
 from tests.factories import PASSWORD
 from tests.live import InProcessServer, LiveUsers, event_frames, hello, recv_until
 from tests.media import png
@@ -60,7 +59,7 @@ def secret() -> str:
 
 def configure(app: Any, **values: Any) -> None:
     state = app.state.minimost
-    swap_settings(state, state.settings.model_copy(update=values))
+    state.settings_ref.swap(state.settings.model_copy(update=values))
 
 
 async def raw_log(ctx: Ctx) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from minimost.config import Settings
+from minimost.config import Settings, SettingsRef
 from minimost.db.engine import Database
 
 from .clock import Clock
@@ -47,12 +47,18 @@ class Ctx:
     db: Database
     publisher: Publisher
     clock: Clock
-    settings: Settings
+    # The running settings; a reload swaps what the ref points at (the context never changes).
+    settings_ref: SettingsRef
     passwords: Passwords
     # Group commit for message sends (see actions.messages.write_sends).
     sends: GroupCommit[Any, Any]
     presence: PresenceView = field(default_factory=_Nobody)
     previews: LinkPreviews = field(default_factory=NoPreviews)
+
+    @property
+    def settings(self) -> Settings:
+        """A snapshot of the running settings (take it once when reading several keys)."""
+        return self.settings_ref.current
 
 
 @dataclass(frozen=True, slots=True)
