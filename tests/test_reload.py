@@ -3,9 +3,11 @@ settings with one log line; restart-only keys are reported, not applied."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +99,55 @@ async def test_invalid_file_keeps_the_running_settings(
     write(path, {**BASE, "image_retention_days": 3})  # fixed: applies
     assert state.settings_watcher.check() == {"image_retention_days"}
     assert state.ctx.settings.image_retention_days == 3
+
+
+async def test_a_reload_swaps_one_immutable_snapshot_and_mutates_nothing(running: Any) -> None:
+    """The domain context stays frozen (its fields are the same objects after a reload),
+    every reader sees the same new snapshot, and a snapshot taken before keeps every old
+    value: nobody can see a half-updated settings object."""
+    app, path = running
+    state = app.state.minimost
+    ctx = state.ctx
+    fields_before = {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)}
+    snapshot = state.settings
+    write(path, {**BASE, "image_retention_days": 7, "max_login_attempts": 2})
+    assert state.settings_watcher.check() == {"image_retention_days", "max_login_attempts"}
+    assert {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)} == fields_before
+    assert all(getattr(ctx, name) is value for name, value in fields_before.items())
+    assert (snapshot.image_retention_days, snapshot.max_login_attempts) == (30, 5)
+    assert state.settings is ctx.settings
+    assert (ctx.settings.image_retention_days, ctx.settings.max_login_attempts) == (7, 2)
+
+
+def test_readers_in_other_threads_see_whole_snapshots() -> None:
+    """Readers in worker threads (``asyncio.to_thread`` jobs) take ``current`` while the
+    loop swaps: every snapshot they get has both keys from the same reload."""
+    from minimost.config import SettingsRef  # (imported here: the other tests predate it)
+
+    settings, _ = load_settings(overrides={"data_dir": Path("/nonexistent")})
+    ref = SettingsRef(
+        settings.model_copy(update={"image_retention_days": 1, "file_retention_days": 1})
+    )
+    stop = threading.Event()
+    torn: list[tuple[int, int]] = []
+
+    def reader() -> None:
+        while not stop.is_set():
+            now = ref.current
+            if now.image_retention_days != now.file_retention_days:
+                torn.append((now.image_retention_days, now.file_retention_days))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for days in range(2, 2000):
+            ref.swap(
+                ref.current.model_copy(
+                    update={"image_retention_days": days, "file_retention_days": days}
+                )
+            )
+    finally:
+        stop.set()
+        thread.join()
+    assert torn == []
+    assert ref.current.image_retention_days == 1999

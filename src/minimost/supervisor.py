@@ -175,7 +175,7 @@ def in_dependency_order(services: Iterable[Service]) -> list[Service]:
 class _Slot:
     """The supervisor's bookkeeping for one service."""
 
-    __slots__ = ("in_a_row", "ready", "service", "state", "task")
+    __slots__ = ("in_a_row", "ready", "service", "state", "stopped", "task")
 
     def __init__(self, service: Service) -> None:
         self.service = service
@@ -183,6 +183,7 @@ class _Slot:
         self.task: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
         self.in_a_row = 0  # crashes in a row (reset by a run lasting the policy's cap)
+        self.stopped = False  # its stop() was called (a failed service keeps its state)
 
 
 class Supervisor:
@@ -236,6 +237,10 @@ class Supervisor:
                 error = _exception_of(slot.task)
                 await self.stop()
                 raise ServiceFailed(slot.service.name, error) from error
+            if self.failed is not None:  # one already failed the process: start no more
+                if self._failing is not None:
+                    await self._failing
+                raise self.failed
 
     async def _keep(self, slot: _Slot) -> None:
         """Run one service for the life of the process, applying its policy to crashes."""
@@ -305,13 +310,14 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.budget
         for slot in reversed(self._slots):
-            if slot.state in ("idle", "stopped"):
+            if slot.state == "idle" or slot.stopped:
                 continue
             limit = max(0.0, min(slot.service.stop_timeout, deadline - loop.time()))
             await self._stop_one(slot, limit)
 
     async def _stop_one(self, slot: _Slot, limit: float) -> None:
         name = slot.service.name
+        slot.stopped = True
         task, slot.task = slot.task, None
         if task is not None and task is not asyncio.current_task():
             task.cancel()

@@ -17,6 +17,7 @@ DATABASE = 4  # the database cannot be reached or opened
 BUS = 5  # the redis:// bus cannot be reached
 LISTEN = 6  # cannot listen on --host/--port (in use, not an address of this machine, < 1024)
 STORAGE = 7  # a directory or file cannot be used: --data-dir missing, backup target unwritable
+SERVICE = 8  # (serve) a background service crashed under its "fail the process" policy
 
 
 def fail(message: str, code: int = USAGE) -> typer.Exit:

@@ -16,7 +16,7 @@ import socket
 import sys
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import uvicorn
 from uvicorn.supervisors import multiprocess
@@ -27,7 +27,10 @@ from minimost.cli.connection_guard import ConnectionLimits, GuardedConfig, proto
 from minimost.config import Settings
 from minimost.datadir import prepare_data_dir, record_server_address
 
-from . import preflight
+from . import exits, preflight
+
+if TYPE_CHECKING:
+    from minimost.web.state import AppState
 
 log = logging.getLogger("minimost")
 WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104  # nosec B104  # recognising, not binding
@@ -101,14 +104,40 @@ GRACEFUL_TIMEOUT = 10  # seconds for in-flight HTTP requests to finish after SIG
 class MiniMostServer(uvicorn.Server):
     """uvicorn's server with our shutdown: sockets get 1001 "going away" (clients resume
     with ``since`` at once), in-flight requests finish, and connections that only wait for
-    the peer to finish closing are dropped after ``CLOSE_LINGER``; the process exits 0."""
+    the peer to finish closing are dropped after ``CLOSE_LINGER``; the process exits 0.
 
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+    A background service that fails the process (``minimost.supervisor``) shuts the server
+    down the same graceful way, and ``run`` then exits with ``exits.SERVICE``."""
+
+    def _state(self) -> AppState | None:
         app = self.config.loaded_app
         while app is not None and not hasattr(getattr(app, "state", None), "minimost"):
             app = getattr(app, "app", None)
-        if app is not None:
-            hub = app.state.minimost.hub
+        return None if app is None else cast("AppState", app.state.minimost)
+
+    @property
+    def failed_service(self) -> str | None:
+        """The background service that failed the process, if one did."""
+        state = self._state()
+        supervisor = state.supervisor if state is not None else None
+        failed = supervisor.failed if supervisor is not None else None
+        return failed.service if failed is not None else None
+
+    async def on_tick(self, counter: int) -> bool:
+        # uvicorn's main loop asks ten times a second whether to exit.
+        return await super().on_tick(counter) or self.failed_service is not None
+
+    def run(self, sockets: list[socket.socket] | None = None) -> None:
+        super().run(sockets)
+        if self.failed_service is not None:
+            # The supervisor's one ERROR line named the service and said it fails the
+            # process; a service manager sees the exit code (and restarts us).
+            sys.exit(exits.SERVICE)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        state = self._state()
+        if state is not None:
+            hub = state.hub
             if hub.close_all():
                 # Let the close handshakes complete: each handler detaches when the client
                 # answers. A client that never answers is dropped below.

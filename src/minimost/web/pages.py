@@ -69,7 +69,14 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(state: StateDep) -> Response:
     """Readiness: the database answers, and, after a write found no space left, writes
-    work again (a probe write to the database and the data directory)."""
+    work again (a probe write to the database and the data directory). A background
+    service that failed the process makes it unready while it shuts down."""
+    if state.supervisor is not None and state.supervisor.failed is not None:
+        return Response(
+            '{"status":"unavailable","reason":"service_failed"}',
+            status_code=503,
+            media_type="application/json",
+        )
     if not await database_answers(state.ctx.db):
         return Response('{"status":"unavailable"}', status_code=503, media_type="application/json")
     if state.storage_full:
