@@ -237,10 +237,15 @@ class Supervisor:
                 error = _exception_of(slot.task)
                 await self.stop()
                 raise ServiceFailed(slot.service.name, error) from error
-            if self.failed is not None:  # one already failed the process: start no more
+            failure = self._failure()
+            if failure is not None:  # one already failed the process: start no more
                 if self._failing is not None:
                     await self._failing
-                raise self.failed
+                raise failure
+
+    def _failure(self) -> ServiceFailed | None:
+        # A call, not the attribute: a crash sets it while ``start`` awaits.
+        return self.failed
 
     async def _keep(self, slot: _Slot) -> None:
         """Run one service for the life of the process, applying its policy to crashes."""
