@@ -28,7 +28,8 @@ from minimost.domain.events import Published
 from minimost.realtime.bus.base import EVENTS_CHANNEL
 from minimost.realtime.bus.memory import MemoryBus
 from minimost.realtime.codec import encode
-from minimost.supervisor import FAIL, BaseService
+from minimost.supervisor import FAIL, BaseService, ServiceFailed
+from tests.conftest import client_for
 from tests.live import wait_until
 
 ORDER = [
@@ -160,3 +161,12 @@ def test_a_service_that_fails_the_process_stops_the_server_with_exit_code_8(
     health = application.state.minimost.supervisor.health()
     assert health.pop("stun") == "failed"
     assert set(health.values()) == {"stopped"}
+
+
+async def test_readyz_says_not_ready_once_a_service_failed_the_process(app: Any) -> None:
+    async with client_for(app) as client:
+        assert (await client.get("/readyz")).json() == {"status": "ready"}
+        app.state.minimost.supervisor.failed = ServiceFailed("stun", OSError("gone"))
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "reason": "service_failed"}

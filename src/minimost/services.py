@@ -85,6 +85,9 @@ class EventsListener(BaseService):
         start_after = (lambda: last_event_id(self.db)) if first else None
         await self.hub.run(self.bus, start_after=start_after, ready=ready)
 
+    async def stop(self) -> None:
+        self._first = True  # a later start of the same app reads the newest id again
+
 
 class EphemeralListener(BaseService):
     name = "ephemeral"

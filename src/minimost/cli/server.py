@@ -30,6 +30,8 @@ from minimost.datadir import prepare_data_dir, record_server_address
 from . import exits, preflight
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from minimost.web.state import AppState
 
 log = logging.getLogger("minimost")
@@ -80,7 +82,7 @@ def configure_logging() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def worker_app() -> Any:
+def worker_app() -> FastAPI:
     """uvicorn factory for ``--workers N`` (each worker process builds its own app)."""
     from minimost.app import create_app
 

@@ -3,7 +3,7 @@
 A publish runs after the commit, so a failure must not fail the request that committed:
 the event is in the events table, and the hubs deliver it from there (``Hub.note_committed``
 here at once for this process's sockets; the other processes notice the gap at their next
-event or their periodic look at the newest id, see ``app._watch_committed``).
+event or their periodic look at the newest id, see ``services.look_at_committed``).
 """
 
 from __future__ import annotations
