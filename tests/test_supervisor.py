@@ -294,3 +294,31 @@ async def _until(condition: object) -> None:
     assert callable(condition)
     while not condition():
         await asyncio.sleep(0)
+
+
+class Stubborn(Fake):
+    """Its ``run`` ignores cancellation once (a bug): only the budget ends the wait."""
+
+    async def run(self, ready: asyncio.Event) -> None:
+        ready.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await asyncio.Event().wait()
+
+
+async def test_a_run_that_ignores_cancellation_is_abandoned_at_the_budget(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    record = Recorder()
+    stubborn = Stubborn("settings", record)
+    stubborn.stop_timeout = 0.05
+    supervisor = Supervisor([Fake("events", record), stubborn])
+    await supervisor.start()
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        await asyncio.wait_for(supervisor.stop(), TIMEOUT)
+    assert record.of("stop") == ["events"]  # the stubborn one never got to its stop()
+    assert [r.getMessage() for r in caplog.records if r.name == LOGGER] == [
+        "background service settings did not stop within 0.05s; abandoned"
+    ]
+    assert supervisor.health() == {"events": "stopped", "settings": "stopped"}

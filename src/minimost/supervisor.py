@@ -36,7 +36,6 @@ owned by the supervisor, gives restarts, ordered stops and per-service budgets.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import Counter
@@ -321,22 +320,30 @@ class Supervisor:
             await self._stop_one(slot, limit)
 
     async def _stop_one(self, slot: _Slot, limit: float) -> None:
+        """Cancel the service's ``run`` and await its ``stop()``, both within ``limit``."""
         name = slot.service.name
         slot.stopped = True
         task, slot.task = slot.task, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task  # its errors were reported when they happened
-        if slot.state != "failed":
-            slot.state = "stopped"
         try:
             async with asyncio.timeout(limit):
+                if task is not None and task is not asyncio.current_task():
+                    task.cancel()
+                    if limit > 0:  # (budget spent: stop() still runs up to its first wait)
+                        # ``wait``, not ``await task``: its crash was reported when it
+                        # happened, and only the budget's cancellation may end this early.
+                        await asyncio.wait({task})
+                if slot.state != "failed":
+                    slot.state = "stopped"
                 await slot.service.stop()
         except TimeoutError:
-            log.warning("background service %s did not stop within %gs; abandoned", name, limit)
+            log.warning("background service %s did not stop within %.3gs; abandoned", name, limit)
         except Exception as exc:
             log.warning("background service %s failed to stop (%s)", name, _describe(exc))
+        finally:
+            if slot.state != "failed":
+                slot.state = "stopped"
+            if task is not None and task.done() and not task.cancelled():
+                task.exception()  # retrieved: asyncio would log it as never retrieved
 
     # --- health ------------------------------------------------------------------------
     def health(self) -> dict[str, str]:
