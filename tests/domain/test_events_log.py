@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from minimost.db.models import Event, Message
 from minimost.domain.context import Actor
 from minimost.domain.errors import Forbidden
-from minimost.domain.events import Event as DomainEvent, EventType, Published, publish_on_commit
+from minimost.domain.events import Published, message_deleted, publish_on_commit
 
 
 class Recorder:
@@ -33,7 +33,7 @@ async def test_rollback_leaves_no_event_and_publishes_nothing(app) -> None:
             await publish_on_commit(
                 tx,
                 recorder,
-                DomainEvent(EventType.MESSAGE_DELETED, {"id": 1}, conversation_id=1),
+                message_deleted(1, 1),
                 ctx.clock.now(),
             )
             raise RuntimeError("boom")
@@ -59,7 +59,7 @@ async def test_commit_publishes_after_the_row_exists(app) -> None:
         event_id = await publish_on_commit(
             tx,
             recorder,
-            DomainEvent(EventType.MESSAGE_DELETED, {"id": 7}, conversation_id=3),
+            message_deleted(7, 3),
             ctx.clock.now(),
         )
         assert recorder.published == []  # nothing leaves before commit
@@ -67,7 +67,7 @@ async def test_commit_publishes_after_the_row_exists(app) -> None:
     assert seen_rows == [1]
     frame = recorder.published[0].frame
     assert (
-        frame == f'{{"id":{event_id},"type":"message.deleted","conversation":3,"data":{{"id":7}}}}'
+        frame == f'{{"id":{event_id},"type":"message.deleted","conversation":3,"data":{{"id":7,"conversation_id":3}}}}'
     )
 
 

@@ -83,7 +83,7 @@ async def test_batched_sends_validate_each_item(app, users) -> None:
     assert isinstance(results[2], NotFound)
     first, second = results[3], results[4]
     assert isinstance(first, tuple) and isinstance(second, tuple)
-    assert first[0]["id"] == second[0]["id"]
+    assert first[0].id == second[0].id
     assert {first[1], second[1]} == {True, False}
     assert isinstance(results[5], Conflict)
     page = await alice.history("general")
@@ -161,7 +161,7 @@ async def test_the_writer_isolates_a_row_the_database_refuses(app, users, databa
         assert set(result.fields) == {"text"}
     page = await alice.history("general")
     assert [m["text"] for m in page["messages"]] == ["alice is fine", "carol is fine"]
-    assert [m["id"] for m in page["messages"]] == [r[0]["id"] for r in good if isinstance(r, tuple)]
+    assert [m["id"] for m in page["messages"]] == [r[0].id for r in good if isinstance(r, tuple)]
     assert await log.types() == ["message.created", "message.created"]
 
 
@@ -189,7 +189,7 @@ async def test_a_lost_client_id_race_still_answers_with_the_original(app, users,
         send_message(ctx, b, general, "bob is fine", None),
     )
     assert lookups >= 3  # the race path really ran
-    assert (retry[0]["id"], retry[1]) == (original["id"], False)
+    assert (retry[0].id, retry[1]) == (original["id"], False)
     assert other[1] is True
     page = await alice.history("general")
     assert [m["text"] for m in page["messages"]] == ["first", "bob is fine"]

@@ -54,7 +54,8 @@ def configure(app: Any, **values: Any) -> None:
 
 async def upload(ctx: Ctx, user: Any, data: bytes, name: str) -> dict[str, Any]:
     staged = blob_store(ctx).stage_bytes(data)
-    return await upload_file(ctx, Actor(user.id, user.username, user.username, False), name, staged)
+    view = await upload_file(ctx, Actor(user.id, user.username, user.username, False), name, staged)
+    return view.model_dump()
 
 
 def png(seed: int) -> bytes:

@@ -109,14 +109,14 @@ async def test_system_notice_lands_in_a_dm_from_the_system_account(users, app):
     alice = await users("alice")
     ctx = app.state.minimost.ctx
     message = await post_system_notice(ctx, alice.id, "Your password was reset.")
-    cid = message["conversation_id"]
+    cid = message.conversation_id
     conversation = (await alice.listing())[cid]
     assert conversation["kind"] == "dm"
     assert conversation["hidden"] is False
     assert conversation["unread_count"] == 1
-    assert message["author"]["username"] == "minimost"
+    assert message.author is not None and message.author.username == "minimost"
     again = await post_system_notice(ctx, alice.id, "Second notice.")
-    assert again["conversation_id"] == cid
+    assert again.conversation_id == cid
     # The system account is nobody to sign in as.
     login = await alice.client.post(
         f"{API}/auth/login", json={"username": "minimost", "password": "!"}

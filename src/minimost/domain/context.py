@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from minimost.config import Settings, SettingsRef
 from minimost.db.engine import Database
+from minimost.wire.models import MessageOut
 
 from .clock import Clock
 from .events import Publisher
@@ -29,13 +30,13 @@ class LinkPreviews(Protocol):
     """Told about each new message; may fetch a link preview in the background and store
     it through ``actions.previews`` (see ``minimost.linkpreview.service``)."""
 
-    def message_sent(self, ctx: Ctx, actor: Actor, message: dict[str, Any]) -> None: ...
+    def message_sent(self, ctx: Ctx, actor: Actor, message: MessageOut) -> None: ...
 
     async def close(self) -> None: ...
 
 
 class NoPreviews:
-    def message_sent(self, ctx: Ctx, actor: Actor, message: dict[str, Any]) -> None:
+    def message_sent(self, ctx: Ctx, actor: Actor, message: MessageOut) -> None:
         return None
 
     async def close(self) -> None:

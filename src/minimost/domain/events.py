@@ -1,58 +1,76 @@
-"""Typed events: the wire contract of the realtime protocol, published only on commit.
+"""Events: published only on commit, in the order they committed.
 
-An action calls ``publish_on_commit(tx, ctx, event)``. That inserts the row into the ``events``
-replay log *inside* the action's transaction (so an event exists if and only if the change
-committed) and queues the publication to the bus for after the commit (a rollback drops it).
+An action builds a typed payload (``minimost.wire``) and calls
+``publish_on_commit(tx, ctx, event(EventType.X, payload))``. That inserts the row into the
+``events`` replay log *inside* the action's transaction (so an event exists if and only if
+the change committed) and queues the publication to the bus for after the commit (a
+rollback drops it).
 
-Audience: members of ``conversation_id`` and/or the single ``user_id``; with neither, every
-signed-in user (only for what everyone may know, such as a changed display name). The hub
-and the replay query apply the same rule (see ``queries.events`` and ``realtime.hub``).
+Every event type's payload model, audience and replay rule are declared together in
+``minimost.wire.events.SPECS``; ``event()`` fills in the routing columns from it, so an
+action cannot send an event to the wrong audience.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
-import orjson
 from sqlalchemy import insert
 
 from minimost.db.engine import Tx
 from minimost.db.models import Event as EventRow
+from minimost.wire.events import (
+    SPECS,
+    Audience,
+    EventType,
+    MemberChange,
+    MessageDeleted,
+    Replay,
+)
+from minimost.wire.models import ConversationView, MessageOut, UserOut, WireModel, encode
 
-
-class EventType(StrEnum):
-    MESSAGE_CREATED = "message.created"
-    MESSAGE_UPDATED = "message.updated"
-    MESSAGE_DELETED = "message.deleted"
-    MEMBER_ADDED = "member.added"
-    MEMBER_REMOVED = "member.removed"
-    CONVERSATION_CREATED = "conversation.created"
-    CONVERSATION_UPDATED = "conversation.updated"
-    READ_UPDATED = "read.updated"
-    MEMBERSHIP_UPDATED = "membership.updated"
-    REACTION_ADDED = "reaction.added"
-    REACTION_REMOVED = "reaction.removed"
-    MESSAGE_PINNED = "message.pinned"
-    MESSAGE_UNPINNED = "message.unpinned"
-    # To the user alone: these of their sessions ended (the hub closes their sockets, 4401).
-    SESSION_ENDED = "session.ended"
-    # To every signed-in user (no conversation, no user): a changed name, colour or avatar.
-    USER_UPDATED = "user.updated"
+__all__ = ["Event", "EventType", "Published", "Publisher", "event", "publish_on_commit"]
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     type: EventType
-    data: Mapping[str, Any]
+    data: WireModel
     conversation_id: int | None = None
     user_id: int | None = None
-    # The message whose whole view ``data`` is (message.created / message.updated only): a
+    # The message whose whole view ``data`` is (``Replay.CURRENT_VIEW`` types only): a
     # later edit or delete finds and rewrites the stored event by it (``actions.redaction``).
     message_id: int | None = None
+
+
+# Which routing columns an audience fills in: (conversation_id, user_id).
+_NAMES = {
+    Audience.CONVERSATION: (True, False),
+    Audience.MEMBERS_AND_USER: (True, True),
+    Audience.USER: (False, True),
+    Audience.EVERYONE: (False, False),
+}
+
+
+def event(type_: EventType, payload: WireModel, *, user_id: int | None = None) -> Event:
+    """The event of ``type_``, routed as its spec says. ``user_id``: the user an
+    ``Audience.USER`` event is for, when its payload does not name them."""
+    spec = SPECS[type_]
+    if not isinstance(payload, spec.model):
+        raise TypeError(f"{type_} carries {spec.model.__name__}, not {type(payload).__name__}")
+    conversation_id, named = spec.route(payload)
+    if named is not None:
+        user_id = named
+    if _NAMES[spec.audience] != (conversation_id is not None, user_id is not None):
+        raise ValueError(f"{type_} goes to {spec.audience}: it names the wrong audience")
+    message_id = (
+        payload.id
+        if spec.replay is Replay.CURRENT_VIEW and isinstance(payload, MessageOut)
+        else None
+    )
+    return Event(type_, payload, conversation_id, user_id, message_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,58 +89,52 @@ class Publisher(Protocol):
 
 
 def member_event(
-    type_: EventType, conversation_id: int, user: Mapping[str, Any], **extra: Any
+    type_: EventType,
+    conversation_id: int,
+    user: UserOut,
+    *,
+    conversation: ConversationView | None = None,
+    hidden: bool | None = None,
 ) -> Event:
-    """``member.added`` / ``member.removed``: to the conversation and to the user (whose open
-    sockets the hub subscribes or unsubscribes). ``member.added`` also carries the
-    ``conversation`` (so the added user's sidebar can show it at once) and ``hidden``."""
-    return Event(
-        type_,
-        {"conversation_id": conversation_id, "user": user, **extra},
+    """``member.added`` / ``member.removed``, to the conversation and to the user."""
+    present = {"conversation_id", "user"}
+    if conversation is not None:
+        present.add("conversation")
+    if hidden is not None:
+        present.add("hidden")
+    payload = MemberChange.model_construct(
+        present,
         conversation_id=conversation_id,
-        user_id=int(user["id"]),
+        user=user,
+        conversation=conversation,
+        hidden=bool(hidden),
     )
+    return event(type_, payload)
 
 
-def message_created(view: Mapping[str, Any]) -> Event:
+def message_created(view: MessageOut) -> Event:
     """``message.created``: the new message's view, to its conversation."""
-    return Event(
-        EventType.MESSAGE_CREATED,
-        view,
-        conversation_id=int(view["conversation_id"]),
-        message_id=int(view["id"]),
+    return event(EventType.MESSAGE_CREATED, view)
+
+
+def message_updated(view: MessageOut) -> Event:
+    """``message.updated``: the whole message as it is now (``queries.enrich.current_views``)."""
+    return event(EventType.MESSAGE_UPDATED, view)
+
+
+def message_deleted(message_id: int, conversation_id: int, *, purged: bool = False) -> Event:
+    """``message.deleted``: ``{id, conversation_id}`` (plus ``purged`` by an account purge)."""
+    present = {"id", "conversation_id", "purged"} if purged else {"id", "conversation_id"}
+    payload = MessageDeleted.model_construct(
+        present, id=message_id, conversation_id=conversation_id, purged=purged
     )
-
-
-def message_updated(view: Mapping[str, Any]) -> Event:
-    """``message.updated``: the whole message as it is now (``queries.enrich.current_views``),
-    to its conversation; an edit, a link preview, a lost attachment alike."""
-    return Event(
-        EventType.MESSAGE_UPDATED,
-        view,
-        conversation_id=int(view["conversation_id"]),
-        message_id=int(view["id"]),
-    )
-
-
-def message_deleted(message_id: int, conversation_id: int, **extra: Any) -> Event:
-    """``message.deleted``: ``{id, conversation_id}`` (plus e.g. ``purged``) to the
-    conversation, whoever deleted it (its author, an admin, retention, an account purge)."""
-    return Event(
-        EventType.MESSAGE_DELETED,
-        {"id": message_id, "conversation_id": conversation_id, **extra},
-        conversation_id=conversation_id,
-    )
+    return event(EventType.MESSAGE_DELETED, payload)
 
 
 def encode_frame(event_id: int, type_: str, conversation_id: int | None, payload: str) -> str:
     conv = "null" if conversation_id is None else str(conversation_id)
     # ``payload`` is already JSON; splice it in rather than decode and re-encode.
     return f'{{"id":{event_id},"type":"{type_}","conversation":{conv},"data":{payload}}}'
-
-
-def dumps(data: Mapping[str, Any]) -> str:
-    return orjson.dumps(data).decode()
 
 
 _INSERT_EVENTS = insert(EventRow).returning(EventRow.id, sort_by_parameter_order=True)
@@ -138,7 +150,7 @@ async def publish_many_on_commit(
 ) -> list[int]:
     """``publish_on_commit`` for several events with one INSERT; published in this order."""
     await tx.ordered()
-    payloads = [dumps(event.data) for event in events]
+    payloads = [encode(event.data) for event in events]
     result = await tx.conn.execute(
         _INSERT_EVENTS,
         [

@@ -1,19 +1,36 @@
-"""JSON-ready views shared by API responses and event payloads (one shape, two uses)."""
+"""Build the wire shapes (``minimost.wire.models``) from rows: one shape for the API
+response and the event payload alike.
+
+Built with ``model_construct``: the values are our own (rows we wrote, URLs we make), so
+validating them again on every send would only cost time; ``tests/contract`` validates what
+real runs produce instead."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 import orjson
 from sqlalchemy import Row, select
 from sqlalchemy.orm import aliased
 
-from minimost.db.models import Conversation, Message, User
+from minimost.db.models import Conversation, Message, StoredFile, User
+from minimost.wire.models import (
+    ConversationView,
+    FileOut,
+    MessageOut,
+    PreviewOut,
+    ReplyOut,
+    UserOut,
+)
 
 Author = aliased(User)
 
 
+@overload
+def iso(value: datetime) -> str: ...
+@overload
+def iso(value: datetime | None) -> str | None: ...
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -33,14 +50,14 @@ def user_view(
     display_name: str,
     color: str | None = None,
     avatar_sha256: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "id": user_id,
-        "username": username,
-        "display_name": display_name,
-        "color": color,
-        "avatar_url": avatar_url(user_id, avatar_sha256),
-    }
+) -> UserOut:
+    return UserOut.model_construct(
+        id=user_id,
+        username=username,
+        display_name=display_name,
+        color=color,
+        avatar_url=avatar_url(user_id, avatar_sha256),
+    )
 
 
 def preview_image_url(message_id: int, image_sha256: str | None) -> str | None:
@@ -50,35 +67,43 @@ def preview_image_url(message_id: int, image_sha256: str | None) -> str | None:
     return f"/api/v1/messages/{message_id}/preview-image?v={image_sha256[:16]}"
 
 
-def preview_view(message_id: int, stored: str) -> dict[str, Any]:
+def preview_view(message_id: int, stored: str) -> PreviewOut:
     """``messages.preview`` (JSON, see ``actions.previews``) as the wire shows it: the
     blob digest stays home, ``image_url`` points at the route that serves it."""
     data = orjson.loads(stored)
-    return {
-        "url": data.get("url"),
-        "title": data.get("title"),
-        "description": data.get("description"),
-        "image_url": preview_image_url(message_id, data.get("image_sha256")),
-        "site_name": data.get("site_name"),
-    }
+    return PreviewOut.model_construct(
+        url=data.get("url"),
+        title=data.get("title"),
+        description=data.get("description"),
+        image_url=preview_image_url(message_id, data.get("image_sha256")),
+        site_name=data.get("site_name"),
+    )
 
 
-def file_view(row: Any) -> dict[str, Any]:
-    """An attachment as the wire shows it (``files`` rows, see ``models.file``)."""
-    view: dict[str, Any] = {
-        "id": row.id,
-        "name": row.name,
-        "size": row.size,
-        "content_type": row.content_type,
-        "is_image": row.is_image,
-        "url": f"/api/v1/files/{row.id}",
-    }
+_FILE_ALWAYS = frozenset({"id", "name", "size", "content_type", "is_image", "url"})
+
+
+def file_view(row: Row[Any] | StoredFile) -> FileOut:
+    """An attachment as the wire shows it (``files`` rows, see ``models.file``). An event
+    leaves out ``width``/``height`` of a non-image and a missing ``thumbnail_url``."""
+    present = set(_FILE_ALWAYS)
     if row.is_image:
-        view["width"] = row.width
-        view["height"] = row.height
-    if row.thumbnail_sha256 is not None:
-        view["thumbnail_url"] = f"/api/v1/files/{row.id}/thumbnail"
-    return view
+        present |= {"width", "height"}
+    thumbnail = row.thumbnail_sha256 is not None
+    if thumbnail:
+        present.add("thumbnail_url")
+    return FileOut.model_construct(
+        present,
+        id=row.id,
+        name=row.name,
+        size=row.size,
+        content_type=row.content_type,
+        is_image=row.is_image,
+        url=f"/api/v1/files/{row.id}",
+        thumbnail_url=f"/api/v1/files/{row.id}/thumbnail" if thumbnail else None,
+        width=row.width if row.is_image else None,
+        height=row.height if row.is_image else None,
+    )
 
 
 def message_select() -> Any:
@@ -108,7 +133,7 @@ def message_payload(
     *,
     message_id: int,
     conversation_id: int,
-    author: dict[str, Any] | None,
+    author: UserOut | None,
     text: str,
     html: str,
     created_at: datetime,
@@ -118,35 +143,35 @@ def message_payload(
     mentions: list[int] | None = None,
     mention_all: str | None = None,
     reply_to_id: int | None = None,
-    preview: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    preview: PreviewOut | None = None,
+) -> MessageOut:
     """The message as the API and the socket show it (the wire contract, in one place).
 
     ``reply_to``, ``reactions``, ``pinned`` and ``files`` live in other tables:
     ``queries.enrich`` fills them in for a whole page at once. ``reply_to`` holds the
     original's id until then.
     """
-    return {
-        "id": message_id,
-        "conversation_id": conversation_id,
-        "author": author,
-        "text": text,
-        "html": html,
-        "created_at": iso(created_at),
-        "edited_at": iso(edited_at),
-        "deleted_at": iso(deleted_at),
-        "client_id": client_id,
-        "mentions": mentions or [],
-        "mention_all": mention_all,
-        "reply_to": None if reply_to_id is None else {"id": reply_to_id},
-        "reactions": [],
-        "pinned": False,
-        "files": [],
-        "preview": preview,
-    }
+    return MessageOut.model_construct(
+        id=message_id,
+        conversation_id=conversation_id,
+        author=author,
+        text=text,
+        html=html,
+        created_at=iso(created_at),
+        edited_at=iso(edited_at),
+        deleted_at=iso(deleted_at),
+        client_id=client_id,
+        mentions=mentions or [],
+        mention_all=mention_all,
+        reply_to=None if reply_to_id is None else ReplyOut.model_construct(id=reply_to_id),
+        reactions=[],
+        pinned=False,
+        files=[],
+        preview=preview,
+    )
 
 
-def message_view(row: Row[Any]) -> dict[str, Any]:
+def message_view(row: Row[Any]) -> MessageOut:
     author = (
         user_view(
             row.author_id,
@@ -177,7 +202,8 @@ def message_view(row: Row[Any]) -> dict[str, Any]:
     )
 
 
-def conversation_view(row: Row[Any] | Conversation) -> dict[str, Any]:
+def conversation_fields(row: Row[Any] | Conversation) -> dict[str, Any]:
+    """What every view of a conversation shows (``ConversationView`` and its subclasses)."""
     return {
         "id": row.id,
         "kind": row.kind,
@@ -187,3 +213,13 @@ def conversation_view(row: Row[Any] | Conversation) -> dict[str, Any]:
         "archived": row.archived_at is not None,
         "created_by": row.created_by,
     }
+
+
+def conversation_view(row: Row[Any] | Conversation) -> ConversationView:
+    return ConversationView.model_construct(**conversation_fields(row))
+
+
+def with_members(view: ConversationView, members: list[UserOut]) -> ConversationView:
+    """``view`` carrying its ``members`` (a new DM's ``conversation.created``)."""
+    view.members = members  # an attribute set counts as given: the event carries it
+    return view

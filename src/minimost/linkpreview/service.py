@@ -26,7 +26,7 @@ import contextlib
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage
@@ -35,6 +35,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from minimost.config import Settings
 from minimost.domain.clock import Clock, SystemClock
 from minimost.files.images import NotAnImage, make_preview_image
+from minimost.wire.models import MessageOut
 
 from .fetch import IMAGE, GuardedFetcher, Policy, Refused
 from .parse import decode, first_link, image_url, metadata, preview_of
@@ -80,15 +81,15 @@ class LinkPreviewer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._cache: OrderedDict[str, tuple[float, Card | None]] = OrderedDict()
 
-    def message_sent(self, ctx: Ctx, actor: Actor, message: dict[str, Any]) -> None:
+    def message_sent(self, ctx: Ctx, actor: Actor, message: MessageOut) -> None:
         """Schedule the preview of a just-committed message (returns at once)."""
         if not self.enabled:
             return
-        url = first_link(str(message.get("html") or ""))
+        url = first_link(message.html)
         if url is None:
             return
         task = asyncio.create_task(
-            self._run(ctx, actor.id, int(message["id"]), url), name="minimost-link-preview"
+            self._run(ctx, actor.id, message.id, url), name="minimost-link-preview"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

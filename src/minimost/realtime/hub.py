@@ -22,8 +22,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Final
 
 import orjson
+from pydantic import ValidationError
 
 from minimost.domain.events import Published
+from minimost.wire.events import SOCKET_EFFECTS, SessionEnded, SocketEffect
 
 from .bus.base import EVENTS_CHANNEL, Bus
 from .codec import decode
@@ -34,7 +36,6 @@ CLOSE_GOING_AWAY: Final = 1001
 CLOSE_TOO_SLOW: Final = 4408
 # The client's "signed out" code: its session ended (revoked, password changed, deleted).
 CLOSE_AUTH_LOST: Final = 4401
-SESSION_ENDED = "session.ended"
 
 Loader = Callable[[int, int], Awaitable[list[Published]]]
 Closer = Callable[[int, str], None]
@@ -199,7 +200,9 @@ class Hub:
     def dispatch(self, event: Published) -> None:
         """Queue ``event`` on every local connection in its audience, in order."""
         conv, user = event.conversation_id, event.user_id
-        if event.type == "member.added" and conv is not None and user is not None:
+        # What the event does to its user's sockets (``wire.events.SPECS``): usually nothing.
+        effect = SOCKET_EFFECTS.get(event.type)
+        if effect is SocketEffect.SUBSCRIBE and conv is not None and user is not None:
             for conn in self.by_user.get(user, ()):
                 conn.left.discard(conv)
                 self.subscribe(conn, (conv,))
@@ -222,11 +225,11 @@ class Hub:
                 if sent is None or conn not in sent:
                     conn.offer(event.id, event.frame)
                     self.delivered += 1
-        if event.type == "member.removed" and conv is not None and user is not None:
+        if effect is SocketEffect.UNSUBSCRIBE and conv is not None and user is not None:
             for conn in self.by_user.get(user, ()):
                 conn.left.add(conv)
                 self._unsubscribe(conn, conv)
-        if event.type == SESSION_ENDED and user is not None:
+        if effect is SocketEffect.END_SESSIONS and user is not None:
             self._end_sessions(user, event)
 
     def _end_sessions(self, user_id: int, event: Published) -> None:
@@ -234,10 +237,14 @@ class Hub:
         tabs learn of it) and let the app forget the user's cached credentials."""
         if self.on_sessions_ended is not None:
             self.on_sessions_ended(user_id)
-        frame = orjson.loads(event.frame)
-        data = frame.get("data") or {}
-        ended = set(data.get("session_ids") or ())
-        everything = bool(data.get("all"))
+        try:
+            data = SessionEnded.model_validate(orjson.loads(event.frame).get("data"))
+        except ValidationError:
+            # Not ours (a foreign writer on the bus): it ends nothing, and delivery goes on.
+            log.warning("hub: malformed session.ended %d", event.id)
+            return
+        ended = set(data.session_ids)
+        everything = data.all
         for conn in tuple(self.by_user.get(user_id, ())):
             if everything or (conn.session_id is not None and conn.session_id in ended):
                 conn.close(CLOSE_AUTH_LOST, "session ended")

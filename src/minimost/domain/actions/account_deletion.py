@@ -44,11 +44,14 @@ from minimost.domain.errors import NotFound
 from minimost.domain.events import (
     Event,
     EventType,
+    event,
     member_event,
     message_deleted,
     publish_many_on_commit,
 )
 from minimost.domain.views import conversation_view, user_view
+from minimost.wire.events import UserUpdated
+from minimost.wire.models import UserOut
 
 from .accounts import DELETED_PREFIX
 from .credentials import verify_own_password
@@ -104,7 +107,8 @@ async def remove_account(
         events = await _leave_channels(tx, user_id, view, now)
         events.append(signed_out)
         # The same shape as a profile change (actions.profile), plus ``deleted``.
-        events.append(Event(EventType.USER_UPDATED, {"user": view, "deleted": True}))
+        deleted = UserUpdated.model_construct(user=view, deleted=True)
+        events.append(event(EventType.USER_UPDATED, deleted))
         await publish_many_on_commit(tx, ctx.publisher, events, now)
         await audit.record(
             tx, at=now, action="account_delete", outcome="success", actor_id=user_id,
@@ -126,7 +130,7 @@ async def _free_name(tx: Tx, user_id: int) -> str:
     return name
 
 
-async def _leave_channels(tx: Tx, user_id: int, view: dict[str, Any], now: datetime) -> list[Event]:
+async def _leave_channels(tx: Tx, user_id: int, view: UserOut, now: datetime) -> list[Event]:
     """Leave every channel (not DMs); archive private channels nobody is left in."""
     channels = (
         await tx.conn.execute(
@@ -164,10 +168,7 @@ async def _leave_channels(tx: Tx, user_id: int, view: dict[str, Any], now: datet
             rows = (
                 await tx.conn.execute(select(Conversation).where(Conversation.id.in_(empty)))
             ).all()
-            events += [
-                Event(EventType.CONVERSATION_UPDATED, conversation_view(r), conversation_id=r.id)
-                for r in rows
-            ]
+            events += [event(EventType.CONVERSATION_UPDATED, conversation_view(r)) for r in rows]
     return events
 
 

@@ -133,7 +133,7 @@ async def signup(
     except IntegrityError:
         # Lost a race with a concurrent sign-up of the same name.
         raise Conflict("username already taken", code="username_taken") from None
-    return {**view, "is_admin": first}, token
+    return {**dict(view), "is_admin": first}, token
 
 
 async def login(
@@ -199,7 +199,9 @@ async def login(
             actor_name=username, ip=ip, detail="known device" if device else "",
         )  # fmt: skip
     return {
-        **user_view(user.id, user.username, user.display_name, user.color, user.avatar_sha256),
+        **dict(
+            user_view(user.id, user.username, user.display_name, user.color, user.avatar_sha256)
+        ),
         "is_admin": user.is_admin,
     }, token
 

@@ -19,8 +19,9 @@ from minimost.domain import audit
 from minimost.domain.actions.accounts import normalize_username
 from minimost.domain.context import Ctx
 from minimost.domain.errors import Conflict, NotFound
-from minimost.domain.events import Event, EventType, publish_many_on_commit
+from minimost.domain.events import Event, EventType, event, publish_many_on_commit
 from minimost.domain.views import user_view
+from minimost.wire.events import UserUpdated
 
 from . import lockout
 from .sessions import end_every_credential
@@ -115,17 +116,19 @@ async def set_admin(ctx: Ctx, username: str, admin: bool, who: Operator = CLI) -
             # so the change applies within seconds without signing anyone out.
             await tx.conn.execute(update(User).where(User.id == row.id).values(is_admin=admin))
             await _audit(ctx, tx, who, action, row, "success")
-            await _publish(ctx, tx, [_updated(row, is_admin=admin)])
+            await _publish(ctx, tx, [_updated(row, "is_admin", admin)])
     except (NotFound, Conflict) as exc:
         await _refused(ctx, who, action, username, exc)
         raise
     return True
 
 
-def _updated(row: Any, **extra: Any) -> Event:
-    """``user.updated`` to everyone signed in (admin badges, disabled accounts)."""
+def _updated(row: Any, flag: str, value: bool) -> Event:
+    """``user.updated`` to everyone signed in (admin badges, disabled accounts), with the
+    changed ``flag`` (``is_admin`` or ``disabled``)."""
     view = user_view(row.id, row.username, row.display_name, row.color, row.avatar_sha256)
-    return Event(EventType.USER_UPDATED, {"user": view, **extra})
+    payload = UserUpdated.model_validate({"user": view, flag: value})
+    return event(EventType.USER_UPDATED, payload)
 
 
 async def _publish(ctx: Ctx, tx: Tx, events: list[Event]) -> None:
@@ -152,7 +155,7 @@ async def set_disabled(ctx: Ctx, username: str, disabled: bool, who: Operator = 
             )
             await lockout.clear(ctx.settings, tx, row.username, ctx.clock.now())
             await _audit(ctx, tx, who, action, row, "success")
-            await _publish(ctx, tx, [*events, _updated(row, disabled=disabled)])
+            await _publish(ctx, tx, [*events, _updated(row, "disabled", disabled)])
     except (NotFound, Conflict) as exc:
         await _refused(ctx, who, action, username, exc)
         raise

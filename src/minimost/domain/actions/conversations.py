@@ -13,7 +13,7 @@ from minimost.db.models import Conversation, Membership, User
 from minimost.domain.access import access_conversation
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Forbidden, Invalid
-from minimost.domain.events import Event, EventType, publish_on_commit
+from minimost.domain.events import EventType, event, publish_on_commit
 from minimost.domain.text import check as check_characters
 from minimost.domain.views import conversation_view
 
@@ -78,11 +78,7 @@ async def ensure_public_channels(ctx: Ctx, names: list[str]) -> list[str]:
             await publish_on_commit(
                 tx,
                 ctx.publisher,
-                Event(
-                    EventType.CONVERSATION_CREATED,
-                    conversation_view(row),
-                    conversation_id=conversation_id,
-                ),
+                event(EventType.CONVERSATION_CREATED, conversation_view(row)),
                 now,
             )
             created.append(name)
@@ -131,11 +127,7 @@ async def create_private(
         await publish_on_commit(
             tx,
             ctx.publisher,
-            Event(
-                EventType.CONVERSATION_CREATED,
-                conversation_view(conversation),
-                conversation_id=conversation_id,
-            ),
+            event(EventType.CONVERSATION_CREATED, conversation_view(conversation)),
             now,
         )
     return int(conversation_id)
@@ -182,11 +174,7 @@ async def update_conversation(
             await publish_on_commit(
                 tx,
                 ctx.publisher,
-                Event(
-                    EventType.CONVERSATION_UPDATED,
-                    conversation_view(conversation),
-                    conversation_id=conversation_id,
-                ),
+                event(EventType.CONVERSATION_UPDATED, conversation_view(conversation)),
                 now,
             )
         await reads.write_flags(ctx, tx, actor, conversation_id, flags, now)

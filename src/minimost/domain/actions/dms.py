@@ -10,16 +10,15 @@ hidden and the first message unhides it (``messages.write_sends``).
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from minimost.db.models import Conversation, Membership, User
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Invalid
-from minimost.domain.events import Event, EventType, publish_on_commit
-from minimost.domain.views import conversation_view
+from minimost.domain.events import EventType, event, publish_on_commit
+from minimost.domain.views import conversation_view, with_members
+from minimost.wire.models import MessageOut
 
 from .members import insert_members, real_users
 from .messages import send_message
@@ -82,14 +81,12 @@ async def _get_or_create(
         await publish_on_commit(
             tx,
             ctx.publisher,
-            Event(
+            event(
                 EventType.CONVERSATION_CREATED,
                 # A DM is named after its people: send them along.
-                {
-                    **conversation_view(conversation),
-                    "members": sorted(users, key=lambda u: str(u["username"])),
-                },
-                conversation_id=conversation_id,
+                with_members(
+                    conversation_view(conversation), sorted(users, key=lambda u: u.username)
+                ),
             ),
             now,
         )
@@ -126,7 +123,7 @@ async def system_actor(ctx: Ctx) -> Actor:
     return Actor(int(row.id), row.username, row.display_name, is_admin=False)
 
 
-async def post_system_notice(ctx: Ctx, user_id: int, text: str) -> dict[str, Any]:
+async def post_system_notice(ctx: Ctx, user_id: int, text: str) -> MessageOut:
     """Post ``text`` from the system account into its DM with ``user_id``."""
     system = await system_actor(ctx)
     conversation_id, _ = await _open(ctx, system, {system.id, user_id}, system=True)

@@ -29,6 +29,7 @@ from minimost.domain.context import Actor, Ctx
 from minimost.domain.views import file_view
 from minimost.files.images import NotAnImage, Processed, process_upload
 from minimost.files.store import BlobStore, Staged, store_for
+from minimost.wire.models import FileOut
 
 BLOB_LOCK_KEY = 727003
 UNATTACHED_TTL = timedelta(days=1)
@@ -81,7 +82,7 @@ async def lock_blobs(tx: Tx) -> None:
         await tx.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": BLOB_LOCK_KEY})
 
 
-async def upload_file(ctx: Ctx, actor: Actor, name: str, staged: Staged) -> dict[str, Any]:
+async def upload_file(ctx: Ctx, actor: Actor, name: str, staged: Staged) -> FileOut:
     """Record ``staged`` (already streamed, within the size limit) as ``actor``'s upload,
     not attached to any message yet. Images are verified and re-encoded without metadata
     (with a thumbnail); anything that does not verify is kept as a plain file."""

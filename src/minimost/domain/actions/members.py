@@ -24,8 +24,9 @@ from minimost.domain import audit
 from minimost.domain.access import access_conversation
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Forbidden, Invalid, NotFound
-from minimost.domain.events import Event, EventType, member_event, publish_many_on_commit
+from minimost.domain.events import EventType, event, member_event, publish_many_on_commit
 from minimost.domain.views import conversation_view, user_view
+from minimost.wire.models import UserOut
 
 MAX_MEMBERS_PER_CALL = 500
 DM_FIXED = "dm_members_fixed"
@@ -33,7 +34,7 @@ DM_FIXED = "dm_members_fixed"
 
 async def real_users(
     tx: Tx, user_ids: Iterable[int], *, allow_system: bool = False
-) -> list[dict[str, Any]]:
+) -> list[UserOut]:
     """The accounts among ``user_ids`` that can be added to conversations, as user views.
     Unknown, deleted or (unless ``allow_system``, for server notices) system ids are an
     error naming them (an id is not a secret)."""
@@ -65,7 +66,7 @@ async def insert_members(
     ctx: Ctx,
     tx: Tx,
     conversation: Any,
-    users: list[dict[str, Any]],
+    users: list[UserOut],
     now: datetime,
     *,
     role_of: dict[int, str] | None = None,
@@ -88,11 +89,11 @@ async def insert_members(
         [
             {
                 "conversation_id": conversation.id,
-                "user_id": user["id"],
-                "role": role_of.get(user["id"], "member"),
+                "user_id": user.id,
+                "role": role_of.get(user.id, "member"),
                 "joined_at": now,
                 "last_read_message_id": newest,
-                "hidden": user["id"] in hidden_for,
+                "hidden": user.id in hidden_for,
                 "muted": False,
             }
             for user in users
@@ -108,7 +109,7 @@ async def insert_members(
                 conversation.id,
                 user,
                 conversation=view,
-                hidden=user["id"] in hidden_for,
+                hidden=user.id in hidden_for,
             )
             for user in users
         ],
@@ -148,7 +149,7 @@ async def add_member(ctx: Ctx, actor: Actor, conversation_id: int, user_id: int)
         await audit.record(
             tx, at=now, action="member_join" if user_id == actor.id else "member_add",
             outcome="success", actor_id=actor.id, actor_name=actor.username, ip=actor.ip,
-            target=f"conversation:{conversation_id}", detail=f"user:{user['username']}",
+            target=f"conversation:{conversation_id}", detail=f"user:{user.username}",
         )  # fmt: skip
     return True
 
@@ -204,13 +205,7 @@ async def remove_member(ctx: Ctx, actor: Actor, conversation_id: int, user_id: i
                 .values(archived_at=now)
             )
             conversation = await _conversation_row(tx, conversation_id)
-            events.append(
-                Event(
-                    EventType.CONVERSATION_UPDATED,
-                    conversation_view(conversation),
-                    conversation_id=conversation_id,
-                )
-            )
+            events.append(event(EventType.CONVERSATION_UPDATED, conversation_view(conversation)))
         await publish_many_on_commit(tx, ctx.publisher, events, now)
         await audit.record(
             tx, at=now, action="member_leave" if user_id == actor.id else "member_remove",

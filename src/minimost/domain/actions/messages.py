@@ -29,6 +29,7 @@ from minimost.domain.render import Rendered, render_markdown, render_message
 from minimost.domain.text import InvalidCharacters, check as check_characters, forbidden_character
 from minimost.domain.views import message_payload, message_select, message_view, user_view
 from minimost.linkpreview.parse import first_link
+from minimost.wire.models import MessageOut
 
 MAX_TEXT = 10_000
 MAX_FILES = 10
@@ -54,7 +55,7 @@ class PendingSend:
     file_ids: tuple[int, ...] = ()
 
 
-SendResult = tuple[dict[str, Any], bool]
+SendResult = tuple[MessageOut, bool]
 
 
 async def send_message(
@@ -261,7 +262,7 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
     for index, item in enumerate(batch):
         if results[index] is None and item.client_id is not None:
             first = results[first_of[(item.actor.id, item.client_id)]]
-            if isinstance(first, tuple) and first[0]["conversation_id"] == item.conversation_id:
+            if isinstance(first, tuple) and first[0].conversation_id == item.conversation_id:
                 results[index] = (first[0], False)
             elif isinstance(first, tuple):
                 results[index] = Conflict(
@@ -272,9 +273,7 @@ async def _write_sends(ctx: Ctx, batch: list[PendingSend]) -> list[SendResult | 
     return [r for r in results if r is not None]
 
 
-def _new_view(
-    item: PendingSend, message_id: int, now: datetime, named: list[int]
-) -> dict[str, Any]:
+def _new_view(item: PendingSend, message_id: int, now: datetime, named: list[int]) -> MessageOut:
     return message_payload(
         message_id=message_id,
         conversation_id=item.conversation_id,
@@ -379,7 +378,7 @@ async def _after_posting(tx: Any, posted: list[tuple[int, int, int]], dms: set[i
         )
 
 
-def _replayed(row: Any, conversation_id: int) -> dict[str, Any]:
+def _replayed(row: Any, conversation_id: int) -> MessageOut:
     if row.conversation_id != conversation_id:
         raise Conflict("client_id was already used for another message", code="client_id_reused")
     return message_view(row)
@@ -394,7 +393,7 @@ async def _own_live_message(tx: Any, actor: Actor, message_id: int) -> Any:
     return row
 
 
-async def edit_message(ctx: Ctx, actor: Actor, message_id: int, text: str) -> dict[str, Any]:
+async def edit_message(ctx: Ctx, actor: Actor, message_id: int, text: str) -> MessageOut:
     text = clean_text(text)
     html = render_markdown(text)  # mentions count when a message is posted, not on edits
     now = ctx.clock.now()

@@ -15,10 +15,12 @@ from minimost.db.models import User
 from minimost.domain.actions.files import blob_store, delete_if_unreferenced, lock_blobs
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Invalid, NotFound
-from minimost.domain.events import Event, EventType, publish_on_commit
+from minimost.domain.events import EventType, event, publish_on_commit
 from minimost.domain.views import user_view
 from minimost.files.images import NotAnImage, make_avatar
 from minimost.files.store import Staged
+from minimost.wire.events import UserUpdated
+from minimost.wire.models import UserOut
 
 MAX_DISPLAY_NAME = 64
 COLOR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -49,20 +51,23 @@ def clean_color(value: str | None) -> str | None:
     return value.lower()
 
 
-async def _publish(ctx: Ctx, tx: Tx, user_id: int) -> dict[str, Any]:
+async def _publish(ctx: Ctx, tx: Tx, user_id: int) -> UserOut:
     row = (await tx.conn.execute(_PROFILE.where(User.id == user_id))).one_or_none()
     if row is None:
         raise NotFound("user not found")
     view = user_view(row.id, row.username, row.display_name, row.color, row.avatar_sha256)
     await publish_on_commit(
-        tx, ctx.publisher, Event(EventType.USER_UPDATED, {"user": view}), ctx.clock.now()
+        tx,
+        ctx.publisher,
+        event(EventType.USER_UPDATED, UserUpdated.model_construct(user=view)),
+        ctx.clock.now(),
     )
     return view
 
 
 async def update_profile(
     ctx: Ctx, actor: Actor, *, display_name: Any = _UNSET, color: Any = _UNSET
-) -> dict[str, Any]:
+) -> UserOut:
     """Change the display name (0–64 characters, trimmed; empty shows the username) and/or
     the name colour (``#rrggbb``, or None for the default)."""
     values: dict[str, Any] = {}
@@ -76,7 +81,7 @@ async def update_profile(
         return await _publish(ctx, tx, actor.id)
 
 
-async def set_avatar(ctx: Ctx, actor: Actor, staged: Staged) -> dict[str, Any]:
+async def set_avatar(ctx: Ctx, actor: Actor, staged: Staged) -> UserOut:
     """Make ``staged`` (an uploaded image) the avatar: centre-cropped square, re-encoded."""
     store = blob_store(ctx)
     avatar: Staged | None = None
@@ -105,7 +110,7 @@ async def set_avatar(ctx: Ctx, actor: Actor, staged: Staged) -> dict[str, Any]:
     return view
 
 
-async def clear_avatar(ctx: Ctx, actor: Actor) -> dict[str, Any]:
+async def clear_avatar(ctx: Ctx, actor: Actor) -> UserOut:
     """Back to initials. Idempotent (no avatar: nothing changes, and no event)."""
     async with ctx.db.write() as tx:
         old = await tx.conn.scalar(select(User.avatar_sha256).where(User.id == actor.id))

@@ -18,7 +18,8 @@ from minimost.domain.access import access_conversation
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.emoji import canonical_emoji
 from minimost.domain.errors import Conflict, Forbidden, NotFound
-from minimost.domain.events import Event, EventType, publish_on_commit
+from minimost.domain.events import EventType, event, publish_on_commit
+from minimost.wire.events import ReactionChange
 
 # Distinct emoji on one message: a bound on the row under it and on what a client renders.
 MAX_DISTINCT_EMOJI = 50
@@ -78,15 +79,14 @@ async def _toggle(
         await publish_on_commit(
             tx,
             ctx.publisher,
-            Event(
+            event(
                 EventType.REACTION_ADDED if add else EventType.REACTION_REMOVED,
-                {
-                    "message_id": message_id,
-                    "conversation_id": conversation_id,
-                    "emoji": emoji,
-                    "user_id": actor.id,
-                },
-                conversation_id=conversation_id,
+                ReactionChange.model_construct(
+                    message_id=message_id,
+                    conversation_id=conversation_id,
+                    emoji=emoji,
+                    user_id=actor.id,
+                ),
             ),
             now,
         )

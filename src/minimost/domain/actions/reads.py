@@ -18,8 +18,9 @@ from minimost.db.models import Membership, Message
 from minimost.domain.access import access_conversation
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import Forbidden, NotFound
-from minimost.domain.events import Event, EventType, publish_on_commit
+from minimost.domain.events import EventType, event, publish_on_commit
 from minimost.domain.queries.conversations import counts
+from minimost.wire.events import MembershipUpdated, ReadUpdated
 
 
 async def mark_read(
@@ -49,14 +50,11 @@ async def mark_read(
             await publish_on_commit(
                 tx,
                 ctx.publisher,
-                Event(
+                event(
                     EventType.READ_UPDATED,
-                    {
-                        "conversation_id": conversation_id,
-                        "user_id": actor.id,
-                        "message_id": message_id,
-                    },
-                    conversation_id=conversation_id,
+                    ReadUpdated.model_construct(
+                        conversation_id=conversation_id, user_id=actor.id, message_id=message_id
+                    ),
                 ),
                 now,
             )
@@ -104,9 +102,11 @@ async def write_flags(
     await publish_on_commit(
         tx,
         ctx.publisher,
-        Event(
+        event(
             EventType.MEMBERSHIP_UPDATED,
-            {"conversation_id": conversation_id, "hidden": flags.hidden, "muted": flags.muted},
+            MembershipUpdated.model_construct(
+                conversation_id=conversation_id, hidden=flags.hidden, muted=flags.muted
+            ),
             user_id=actor.id,
         ),
         now,

@@ -31,8 +31,9 @@ from sqlalchemy import bindparam, select, update
 
 from minimost.db.engine import Tx
 from minimost.db.models import Event, Message
-from minimost.domain.events import EventType, dumps
+from minimost.domain.events import EventType, message_deleted
 from minimost.domain.queries.enrich import current_views
+from minimost.wire.models import encode
 
 # Bound parameters per IN list: well inside SQLite's and asyncpg's limits.
 CHUNK = 500
@@ -82,10 +83,10 @@ async def _rewrite(tx: Tx, message_ids: list[int]) -> None:
     if not stored:
         return  # nothing retained for these (pruned, or never stored): nothing to do
     conversation_of = {int(row.message_id): row.conversation_id for row in stored}
-    views = {int(v["id"]): v for v in await current_views(tx.conn, sorted(conversation_of))}
-    present = [{"m": mid, "view": dumps(view)} for mid, view in views.items()]
+    views = {v.id: v for v in await current_views(tx.conn, sorted(conversation_of))}
+    present = [{"m": mid, "view": encode(view)} for mid, view in views.items()]
     gone = [
-        {"m": mid, "gone": dumps({"id": mid, "conversation_id": conversation_id})}
+        {"m": mid, "gone": encode(message_deleted(mid, conversation_id).data)}
         for mid, conversation_id in conversation_of.items()
         if mid not in views
     ]

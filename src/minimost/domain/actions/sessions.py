@@ -19,7 +19,8 @@ from minimost.db.models import ApiToken, PasswordReset, Session
 from minimost.domain import audit
 from minimost.domain.context import Actor, Ctx
 from minimost.domain.errors import NotFound
-from minimost.domain.events import Event, EventType, publish_on_commit
+from minimost.domain.events import Event, EventType, event, publish_on_commit
+from minimost.wire.events import SessionEnded
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,9 @@ SEEN_EVERY = timedelta(minutes=5)
 
 def session_ended_event(user_id: int, session_ids: list[int], *, everything: bool) -> Event:
     """``everything``: every socket of the user closes, bearer-token ones included."""
-    return Event(
+    return event(
         EventType.SESSION_ENDED,
-        {"session_ids": sorted(session_ids), "all": everything},
+        SessionEnded.model_construct(session_ids=sorted(session_ids), all=everything),
         user_id=user_id,
     )
 

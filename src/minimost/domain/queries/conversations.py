@@ -17,7 +17,8 @@ from minimost.db.engine import Database
 from minimost.db.models import Conversation, Membership, Mention, Message, User
 from minimost.domain.access import access_conversation
 from minimost.domain.context import Actor
-from minimost.domain.views import conversation_view, user_view
+from minimost.domain.views import conversation_fields, user_view
+from minimost.wire.models import ConversationOut, UserOut
 
 _READ_FROM = func.coalesce(Membership.last_read_message_id, 0)
 
@@ -91,28 +92,28 @@ _DM_MEMBERS = (
 _SORT = {"public": 0, "private": 1, "dm": 2}
 
 
-def member_view(row: Any, members: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def member_view(row: Any, members: list[UserOut] | None = None) -> ConversationOut:
     """A conversation as one member sees it: the shared fields plus their own."""
-    return {
-        **conversation_view(row),
-        "is_member": True,
-        "members": members or [],
-        "unread_count": int(row.unread_count or 0),
-        "mention_count": int(row.mention_count or 0),
-        "last_read_message_id": row.last_read_message_id,
-        "last_message_id": row.last_message_id,
-        "hidden": bool(row.hidden),
-        "muted": bool(row.muted),
-    }
+    return ConversationOut.model_construct(
+        **conversation_fields(row),
+        is_member=True,
+        members=members or [],
+        unread_count=int(row.unread_count or 0),
+        mention_count=int(row.mention_count or 0),
+        last_read_message_id=row.last_read_message_id,
+        last_message_id=row.last_message_id,
+        hidden=bool(row.hidden),
+        muted=bool(row.muted),
+    )
 
 
 async def _dm_members(
     conn: AsyncConnection, user_id: int, only: int | None = None
-) -> dict[int, list[dict[str, Any]]]:
+) -> dict[int, list[UserOut]]:
     query = _DM_MEMBERS
     if only is not None:
         query = query.where(Membership.conversation_id == only)
-    members: dict[int, list[dict[str, Any]]] = {}
+    members: dict[int, list[UserOut]] = {}
     for row in await conn.execute(query, {"me": user_id}):
         members.setdefault(row.conversation_id, []).append(
             user_view(row.id, row.username, row.display_name, row.color, row.avatar_sha256)
@@ -120,7 +121,7 @@ async def _dm_members(
     return members
 
 
-async def list_for(db: Database, actor: Actor) -> list[dict[str, Any]]:
+async def list_for(db: Database, actor: Actor) -> list[ConversationOut]:
     """Every conversation the actor is in (hidden DMs flagged, archived ones left out)."""
     async with db.read() as conn:
         rows = (
@@ -131,7 +132,7 @@ async def list_for(db: Database, actor: Actor) -> list[dict[str, Any]]:
     return [member_view(row, members.get(row.id)) for row in ordered]
 
 
-async def view_for(conn: AsyncConnection, user_id: int, conversation_id: int) -> dict[str, Any]:
+async def view_for(conn: AsyncConnection, user_id: int, conversation_id: int) -> ConversationOut:
     """One conversation with ``user_id``'s own fields (``user_id`` must be a member)."""
     row = (
         await conn.execute(_MINE.where(Conversation.id == conversation_id), {"me": user_id})
@@ -140,12 +141,12 @@ async def view_for(conn: AsyncConnection, user_id: int, conversation_id: int) ->
     return member_view(row, members.get(conversation_id))
 
 
-async def get(db: Database, actor: Actor, conversation_id: int) -> dict[str, Any]:
+async def get(db: Database, actor: Actor, conversation_id: int) -> ConversationOut:
     async with db.read() as conn:
         row = await access_conversation(conn, actor, conversation_id)
         if row.is_member:
             return await view_for(conn, actor.id, conversation_id)
-    return {**conversation_view(row), "is_member": False, "members": []}
+    return ConversationOut.model_construct(**conversation_fields(row), is_member=False, members=[])
 
 
 async def counts(conn: AsyncConnection, user_id: int, conversation_id: int) -> dict[str, Any]:
@@ -188,7 +189,7 @@ async def members(db: Database, actor: Actor, conversation_id: int) -> list[dict
         ).all()
     return [
         {
-            **user_view(row.id, row.username, row.display_name, row.color, row.avatar_sha256),
+            **dict(user_view(row.id, row.username, row.display_name, row.color, row.avatar_sha256)),
             "role": row.role,
             "last_read_message_id": row.last_read_message_id,
         }
@@ -222,7 +223,7 @@ async def browse(db: Database, actor: Actor, q: str = "") -> list[dict[str, Any]
         rows = (await conn.execute(query)).all()
     return [
         {
-            **conversation_view(row),
+            **conversation_fields(row),
             "is_member": bool(row.joined),
             "members": [],
             "member_count": int(row.member_count),

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from minimost.db.engine import Database
 from minimost.db.models import Conversation, Mention, Message
 from minimost.domain.access import readable_clause
 from minimost.domain.context import Actor
 from minimost.domain.queries.enrich import enrich
 from minimost.domain.views import message_select, message_view
+from minimost.wire.models import MessageOut
 
 MAX_PAGE = 100
 
 
 async def mentions_of(
     db: Database, actor: Actor, *, before: int | None = None, limit: int = 30
-) -> tuple[list[dict[str, Any]], bool]:
+) -> tuple[list[MessageOut], bool]:
     limit = max(1, min(limit, MAX_PAGE))
     query = (
         message_select()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from minimost.db.engine import Database
 from minimost.db.models import Message
 from minimost.domain.access import access_conversation, access_message
 from minimost.domain.context import Actor
 from minimost.domain.queries.enrich import current_views, enrich
 from minimost.domain.views import message_select, message_view
+from minimost.wire.models import MessageOut
 
 MAX_PAGE = 200
 
@@ -22,7 +21,7 @@ async def history(
     before: int | None = None,
     after: int | None = None,
     limit: int = 50,
-) -> tuple[list[dict[str, Any]], bool]:
+) -> tuple[list[MessageOut], bool]:
     """A page of messages, oldest first, and whether more exist beyond it.
 
     ``after`` pages forward (towards newer); otherwise the page ends at ``before`` (or at
@@ -47,7 +46,7 @@ async def history(
     return views, len(rows) > limit
 
 
-async def get_message(db: Database, actor: Actor, message_id: int) -> dict[str, Any]:
+async def get_message(db: Database, actor: Actor, message_id: int) -> MessageOut:
     async with db.read() as conn:
         await access_message(conn, actor, message_id)
         return (await current_views(conn, [message_id]))[0]

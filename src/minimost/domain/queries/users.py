@@ -6,17 +6,16 @@ access rule for the directory, so no ``access`` call here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from minimost.db.engine import Database
 from minimost.db.models import User
 from minimost.domain.views import user_view
+from minimost.wire.models import UserOut
 
 
-async def directory(db: Database, q: str, limit: int) -> list[dict[str, Any]]:
+async def directory(db: Database, q: str, limit: int) -> list[UserOut]:
     """Users whose username or display name starts with ``q`` (case-insensitive), by
     username; deleted and system accounts are never listed."""
     query = select(User.id, User.username, User.display_name, User.color, User.avatar_sha256).where(

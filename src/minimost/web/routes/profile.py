@@ -11,7 +11,7 @@ from minimost.domain.queries.files import avatar_of
 from minimost.ratelimit import user_key
 from minimost.web.deps import ActorDep, StateDep
 from minimost.web.routes.files import MIB, serve_versioned_image
-from minimost.web.schemas.common import ERRORS, IdPath, Text
+from minimost.web.schemas.common import ERRORS, IdPath, Text, UserOut
 from minimost.web.schemas.files import ProfileIn, ProfileOut, multipart_body
 from minimost.web.state import AppState
 from minimost.web.uploads import read_upload
@@ -21,11 +21,11 @@ router = APIRouter(prefix="/api/v1", tags=["profile"], responses=ERRORS)
 # The URL carries the content hash (``?v=``): a new avatar is a new URL, so cache for good.
 
 
-def _changed(state: AppState, user: dict[str, Any]) -> ProfileOut:
+def _changed(state: AppState, user: UserOut) -> ProfileOut:
     # Cached actors carry name, colour and avatar into new messages: drop this process's
     # copies now (other processes refresh within the cache's few seconds).
     state.actors.clear()
-    return ProfileOut.model_validate({"user": user})
+    return ProfileOut(user=user)
 
 
 @router.patch("/me")

@@ -27,7 +27,7 @@ async def list_users(
     found = await users.directory(state.ctx.db, q, limit)
     status = state.presence.status
     return UserList.model_validate(
-        {"users": [{**user, "presence": status(user["id"])} for user in found]}
+        {"users": [{**dict(user), "presence": status(user.id)} for user in found]}
     )
 
 

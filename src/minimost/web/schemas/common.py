@@ -1,4 +1,4 @@
-"""Shared API shapes: errors, users, messages, conversations."""
+"""Shared API shapes: errors, ids, text, and the wire shapes routes return."""
 
 from __future__ import annotations
 
@@ -10,6 +10,27 @@ from pydantic import BaseModel, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from minimost.domain.text import CODE, describe, forbidden_character
+from minimost.wire.models import (
+    ConversationOut,
+    FileOut,
+    MessageOut,
+    PreviewOut,
+    ReactionOut,
+    ReplyOut,
+    UserOut,
+)
+
+# The shared shapes are defined once, in ``minimost.wire`` (the domain builds them, the
+# socket carries them); routes keep importing them from here.
+__all__ = [
+    "ConversationOut",
+    "FileOut",
+    "MessageOut",
+    "PreviewOut",
+    "ReactionOut",
+    "ReplyOut",
+    "UserOut",
+]
 
 # Ids are 64-bit in the database; anything larger is a client error, never an overflow.
 MAX_ID = 2**63 - 1
@@ -56,88 +77,8 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class UserOut(BaseModel):
-    id: int
-    username: str
-    display_name: str
-    color: str | None = None
-    avatar_url: str | None = None
-
-
 class MeUser(UserOut):
     is_admin: bool
-
-
-class ReplyOut(BaseModel):
-    """The quoted original: author and first line, or ``deleted``."""
-
-    id: int
-    author: UserOut | None = None
-    excerpt: str = ""
-    deleted: bool = False
-
-
-class ReactionOut(BaseModel):
-    emoji: str
-    count: int
-    users: list[int]
-
-
-class FileOut(BaseModel):
-    id: int
-    name: str
-    size: int
-    content_type: str
-    is_image: bool = False
-    url: str
-    thumbnail_url: str | None = None
-    width: int | None = None
-    height: int | None = None
-
-
-class PreviewOut(BaseModel):
-    url: str
-    title: str | None = None
-    description: str | None = None
-    image_url: str | None = None
-    site_name: str | None = None
-
-
-class MessageOut(BaseModel):
-    id: int
-    conversation_id: int
-    author: UserOut | None
-    text: str
-    html: str
-    created_at: str
-    edited_at: str | None
-    deleted_at: str | None
-    client_id: str | None
-    mentions: list[int] = []
-    mention_all: str | None = None
-    reply_to: ReplyOut | None = None
-    reactions: list[ReactionOut] = []
-    pinned: bool = False
-    files: list[FileOut] = []
-    preview: PreviewOut | None = None
-
-
-class ConversationOut(BaseModel):
-    id: int
-    kind: str
-    name: str | None
-    topic: str
-    created_at: str | None
-    archived: bool
-    is_member: bool | None = None
-    created_by: int | None = None
-    members: list[UserOut] = []
-    unread_count: int = 0
-    mention_count: int = 0
-    last_read_message_id: int | None = None
-    last_message_id: int | None = None
-    hidden: bool = False
-    muted: bool = False
 
 
 ERRORS: dict[int | str, dict[str, object]] = {
