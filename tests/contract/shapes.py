@@ -46,9 +46,9 @@ def _merged(shapes: list[Shape]) -> Shape:
 
 def differences(expected: Shape, got: Shape, path: str = "$") -> list[str]:
     """Where ``got`` differs in shape from ``expected`` (empty: the same)."""
-    if expected in ([], {}) or got in ([], {}):
-        if isinstance(expected, type(got)) or isinstance(got, type(expected)):
-            return []
+    empty = expected in ([], {}) or got in ([], {})
+    if empty and (isinstance(expected, type(got)) or isinstance(got, type(expected))):
+        return []
     if isinstance(expected, dict) and isinstance(got, dict):
         found = [f"{path}.{k}: missing" for k in expected if k not in got]
         found += [f"{path}.{k}: unexpected" for k in got if k not in expected]

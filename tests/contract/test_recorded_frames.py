@@ -85,10 +85,14 @@ async def live(settings_factory: Callable[..., Settings]) -> AsyncIterator[InPro
 
 async def boot_of(user: LiveUser, general: int) -> dict[str, Any]:
     """What the browser loads before its socket opens (``main.js`` ``boot``)."""
+    me = await ok(await user.get(f"{API}/me"))
+    me["csrf_token"] = "csrf"  # a secret, and different every run
     return {
-        "me": await ok(await user.get(f"{API}/me")),
+        "me": me,
         "conversations": (await ok(await user.get(f"{API}/conversations")))["conversations"],
-        "history": {str(general): await ok(await user.get(f"{API}/conversations/{general}/messages"))},
+        "history": {
+            str(general): await ok(await user.get(f"{API}/conversations/{general}/messages"))
+        },
     }
 
 
@@ -103,7 +107,7 @@ async def scenario(live: InProcessServer) -> dict[str, Any]:
 async def _scenario(live: InProcessServer, people: LiveUsers) -> dict[str, Any]:
     alice, bob, carol = [await people(name) for name in ("alice", "bob", "carol")]
     general = alice.channel("general")
-    await alice.send("general", "welcome, everyone")
+    await alice.send("general", "welcome, everyone", "rec-0")
     boot = {"alice": await boot_of(alice, general), "bob": await boot_of(bob, general)}
 
     b = Listener(await bob.connect().__aenter__())
@@ -116,7 +120,9 @@ async def _scenario(live: InProcessServer, people: LiveUsers) -> dict[str, Any]:
     await a.wait_for(of_type("typing"), "bob typing")
 
     url = f"{API}/conversations/{general}/messages"
-    first = await ok(await alice.post(url, json={"text": "hello **world** @bob", "client_id": "rec-1"}), 201)
+    first = await ok(
+        await alice.post(url, json={"text": "hello **world** @bob", "client_id": "rec-1"}), 201
+    )
     m1 = first["message"]["id"]
     await ok(await alice.patch(f"{API}/messages/{m1}", json={"text": "hello edited @bob"}))
     m2 = (await alice.send("general", "delete me", "rec-2"))["id"]
@@ -192,7 +198,9 @@ def _first_of(frames: list[dict[str, Any]], bob: int) -> list[dict[str, Any]]:
 
 
 def _steady(frames: list[dict[str, Any]], keep: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [f for f in frames if f["type"] not in ("typing", "presence") or any(f is k for k in keep)]
+    return [
+        f for f in frames if f["type"] not in ("typing", "presence") or any(f is k for k in keep)
+    ]
 
 
 def validate(frame: dict[str, Any]) -> None:

@@ -67,7 +67,8 @@ async def test_commit_publishes_after_the_row_exists(app) -> None:
     assert seen_rows == [1]
     frame = recorder.published[0].frame
     assert (
-        frame == f'{{"id":{event_id},"type":"message.deleted","conversation":3,"data":{{"id":7,"conversation_id":3}}}}'
+        frame
+        == f'{{"id":{event_id},"type":"message.deleted","conversation":3,"data":{{"id":7,"conversation_id":3}}}}'
     )
 
 

@@ -22,6 +22,7 @@ from websockets.asyncio.client import ClientConnection
 
 from minimost.db.models import Event
 from minimost.domain.events import EventType
+from minimost.wire.events import SPECS, Audience
 from tests.factories import PASSWORD
 from tests.live import InProcessServer, LiveUser, LiveUsers, hello, recv, recv_until
 from tests.media import png
@@ -227,7 +228,7 @@ async def bob_ends_a_session(w: World) -> None:
 
 # To every signed-in user (no conversation, no user): not walked by the members-only test,
 # proven by test_broadcast_events_reach_every_signed_in_user instead.
-BROADCAST = frozenset({EventType.USER_UPDATED})
+BROADCAST = frozenset(t for t, spec in SPECS.items() if spec.audience is Audience.EVERYONE)
 
 TRIGGERS: dict[EventType, tuple[Trigger, ...]] = {
     EventType.USER_UPDATED: (
