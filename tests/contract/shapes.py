@@ -49,6 +49,15 @@ def differences(expected: Shape, got: Shape, path: str = "$") -> list[str]:
     empty = expected in ([], {}) or got in ([], {})
     if empty and (isinstance(expected, type(got)) or isinstance(got, type(expected))):
         return []
+    if isinstance(expected, dict) and isinstance(got, dict) and "<any of>" in expected:
+        left, right = expected["<any of>"], got.get("<any of>", [got])
+        if len(left) != len(right):
+            return [f"{path}: {len(left)} kinds of item became {len(right)}"]
+        return [
+            p
+            for i, (a, b) in enumerate(zip(left, right, strict=True))
+            for p in differences(a, b, f"{path}|{i}")
+        ]
     if isinstance(expected, dict) and isinstance(got, dict):
         found = [f"{path}.{k}: missing" for k in expected if k not in got]
         found += [f"{path}.{k}: unexpected" for k in got if k not in expected]

@@ -236,7 +236,10 @@ async def test_recorded_frames_match_the_models_and_the_fixture(live: InProcessS
         assert [f["type"] for f in stream] == [f["type"] for f in old], (
             f"{name}'s frames changed: run scripts/gen-contract and update the JS"
         )
-    problems = differences(shape(committed), shape(fresh))
+    problems = differences(shape(committed["boot"]), shape(fresh["boot"]), "$.boot")
+    for name, stream in fresh["sockets"].items():
+        for i, (old, new) in enumerate(zip(committed["sockets"][name], stream, strict=True)):
+            problems += differences(shape(old), shape(new), f"$.{name}[{i}] {new['type']}")
     assert not problems, (
         "the wire changed shape since tests/js/fixtures/frames.json was recorded; "
         "update the JS reducers and their tests, then run scripts/gen-contract:\n"

@@ -51,7 +51,7 @@ def user_view(
     color: str | None = None,
     avatar_sha256: str | None = None,
 ) -> UserOut:
-    return UserOut.model_construct(
+    return UserOut.trusted(
         id=user_id,
         username=username,
         display_name=display_name,
@@ -151,7 +151,7 @@ def message_payload(
     ``queries.enrich`` fills them in for a whole page at once. ``reply_to`` holds the
     original's id until then.
     """
-    return MessageOut.model_construct(
+    return MessageOut.trusted(
         id=message_id,
         conversation_id=conversation_id,
         author=author,

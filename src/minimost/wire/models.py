@@ -16,11 +16,27 @@ Class names are the OpenAPI component names: renaming one changes the API docume
 
 from __future__ import annotations
 
+from typing import Self
+
 from pydantic import BaseModel
+
+_set = object.__setattr__
 
 
 class WireModel(BaseModel):
     """Base of every wire shape (a marker: the schema generator and ``encode`` take these)."""
+
+    @classmethod
+    def trusted(cls, **values: object) -> Self:
+        """``model_construct`` for the send path: our own values, *every* field given (so
+        there are no defaults to fill in), about four times faster. ``test_wire_contract``
+        checks that the builders using it give every field."""
+        model = cls.__new__(cls)
+        _set(model, "__dict__", values)
+        _set(model, "__pydantic_fields_set__", set(values))
+        _set(model, "__pydantic_extra__", None)
+        _set(model, "__pydantic_private__", None)
+        return model
 
 
 class UserOut(WireModel):
