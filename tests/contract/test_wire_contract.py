@@ -78,3 +78,23 @@ def test_the_generated_schema_is_current() -> None:
     assert SCHEMA.read_text() == render(build()), (
         "tests/js/fixtures/schema.json is stale: run scripts/gen-contract"
     )
+
+
+def test_the_send_path_builders_give_every_field() -> None:
+    """``WireModel.trusted`` fills in no defaults: its callers must pass every field."""
+    from datetime import UTC, datetime
+
+    from minimost.domain.views import message_payload, user_view
+
+    user = user_view(1, "alice", "Alice")
+    message = message_payload(
+        message_id=1,
+        conversation_id=2,
+        author=user,
+        text="t",
+        html="h",
+        created_at=datetime.now(UTC),
+    )
+    for model in (user, message):
+        assert model.model_fields_set == set(type(model).model_fields), type(model).__name__
+        assert type(model).model_validate(model.model_dump()) == model
