@@ -32,14 +32,17 @@ import random
 import re
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from bench.scenarios import Profile
 from bench.util import percentile
+from minimost.wire.models import MessageOut
 
 USERNAME = "benchsearch"
 AUTHORS = 50
@@ -72,7 +75,8 @@ class Probe:
 
     key: str
     label: str
-    run: Callable[[], Awaitable[list[dict[str, Any]]]]
+    # Search pages are dicts holding a wire MessageOut; history pages are MessageOut lists.
+    run: Callable[[], Awaitable[Sequence[object]]]
     check: Callable[[dict[str, Any]], bool]
     q: str = ""
     note: str = ""
@@ -330,16 +334,16 @@ def probes(db: Any, seeded: Seeded) -> list[Probe]:
     actor = Actor(id=seeded.user_id, username=USERNAME, display_name="Bench", is_admin=False)
     cid = seeded.busiest_id
 
-    def find(q: str) -> Callable[[], Awaitable[list[dict[str, Any]]]]:
+    def find(q: str) -> Callable[[], Awaitable[Sequence[object]]]:
         async def run() -> list[dict[str, Any]]:
             return (await search_messages(db, actor, q))[0]
 
         return run
 
-    async def newest() -> list[dict[str, Any]]:
+    async def newest() -> list[MessageOut]:
         return (await history(db, actor, cid, limit=HISTORY_PAGE))[0]
 
-    async def deep() -> list[dict[str, Any]]:
+    async def deep() -> list[MessageOut]:
         page = await history(db, actor, cid, before=seeded.deep_before, limit=HISTORY_PAGE)
         return page[0]
 
@@ -407,11 +411,19 @@ def probes(db: Any, seeded: Seeded) -> list[Probe]:
     ]
 
 
-def _check(probe: Probe, results: list[dict[str, Any]], seeded: Seeded) -> str | None:
+def _plain(result: object) -> dict[str, Any]:
+    """A result as plain JSON-like data (wire models dumped), outside the measured time."""
+    if isinstance(result, BaseModel):
+        return result.model_dump()
+    assert isinstance(result, dict)
+    return {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in result.items()}
+
+
+def _check(probe: Probe, results: Sequence[object], seeded: Seeded) -> str | None:
     """Why this first page is wrong, or None."""
     if not results:
         return "no results"
-    for r in results:
+    for r in map(_plain, results):
         message = r.get("message", r)  # search results wrap the message; history is bare
         if message["conversation_id"] not in seeded.readable:
             return f"message {message['id']} is in a conversation the user cannot read"

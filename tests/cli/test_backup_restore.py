@@ -54,7 +54,7 @@ async def upload(app: Any, user: Any, data: bytes) -> str:
     ctx = app.state.minimost.ctx
     staged = blob_store(ctx).stage_bytes(data)
     actor = Actor(user.id, user.username, user.username, False)
-    return str((await upload_file(ctx, actor, "notes.txt", staged))["name"])
+    return (await upload_file(ctx, actor, "notes.txt", staged)).name
 
 
 def query(db: Path, sql: str) -> Any:

@@ -20,7 +20,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
@@ -40,7 +40,7 @@ API = "/api/v1"
 FIXTURE = Path(__file__).parents[1] / "js" / "fixtures" / "frames.json"
 RECORD = os.environ.get("MINIMOST_RECORD") == "1"
 THUMBS, PARTY = "%F0%9F%91%8D", "%F0%9F%8E%89"  # 👍 🎉, URL-encoded
-EPHEMERAL_TYPES = {model.model_fields["type"].annotation.__args__[0] for model in EPHEMERAL_FRAMES}
+EPHEMERAL_TYPES = {get_args(model.model_fields["type"].annotation)[0] for model in EPHEMERAL_FRAMES}
 
 
 class Listener:

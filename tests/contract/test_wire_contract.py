@@ -15,6 +15,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 import minimost.wire
 from minimost.domain import events as domain_events
@@ -37,10 +38,12 @@ def test_every_event_type_has_one_spec_and_a_frame() -> None:
 def test_each_spec_routes_by_fields_its_model_has(event_type: EventType) -> None:
     spec = SPECS[event_type]
     for path in (spec.conversation_at, spec.user_at):
-        model: type = spec.model
+        model: type[BaseModel] = spec.model
         for name in path:
             assert name in model.model_fields, (event_type, path)
-            model = model.model_fields[name].annotation  # type: ignore[assignment]
+            annotation = model.model_fields[name].annotation
+            assert annotation is not None, (event_type, path)
+            model = annotation
     names_conversation = bool(spec.conversation_at)
     assert names_conversation == (
         spec.audience in (Audience.CONVERSATION, Audience.MEMBERS_AND_USER)
