@@ -204,6 +204,42 @@ test("hidden DMs come back with a new message; membership.updated syncs hide and
   assert.equal(conv(store, 5).muted, true);
 });
 
+test("someone else's new DM stays out of my sidebar until something is said in it", () => {
+  // The server starts the others' membership hidden (actions/dms.py); the event has no per-user fields.
+  const store = storeWith(list, 1);
+  store.dispatch({ type: "event", frame: frame("conversation.created", 5, { ...dmJason, created_by: 8, last_message_id: undefined }) });
+  assert.equal(conv(store, 5).hidden, true);
+  assert.deepEqual(sections(store.get().channels.list).dms, []);
+  store.dispatch({ type: "event", frame: created(5, 31) });
+  assert.deepEqual(sections(store.get().channels.list).dms.map((c) => c.id), [5]);
+  // Mine shows at once (I opened it).
+  store.dispatch({ type: "event", frame: frame("conversation.created", 6, { ...dmGroup, created_by: 7, last_message_id: undefined }) });
+  assert.equal(conv(store, 6).hidden, false);
+});
+
+test("a fetched copy older than the live events does not take back a message or a read", () => {
+  // Jason's GET of the new DM is answered before Kevin's first message and arrives after it.
+  const store = storeWith(list, 1);
+  store.dispatch({ type: "event", frame: frame("conversation.created", 5, { ...dmJason, created_by: 7, last_message_id: undefined }) });
+  store.dispatch({ type: "event", frame: created(5, 31, kevin) }); // mine: not unread
+  store.dispatch({ type: "event", frame: created(5, 32) });
+  const before = { ...dmJason, created_by: 7, hidden: true, unread_count: 0, mention_count: 0, last_message_id: null, last_read_message_id: null };
+  store.dispatch({ type: "channels/upsert", conversation: before });
+  assert.equal(conv(store, 5).hidden, false);
+  assert.equal(conv(store, 5).unread_count, 1);
+  assert.equal(conv(store, 5).last_message_id, 32);
+  // The same through a whole list (channels/loaded), and a copy older than our read.
+  store.dispatch({ type: "channels/read", conversation_id: 5, last_read_message_id: 32, unread_count: 0, mention_count: 0 });
+  store.dispatch({ type: "channels/loaded", conversations: [general, random, { ...before, last_message_id: 32, last_read_message_id: 30, unread_count: 1, hidden: false }] });
+  assert.equal(conv(store, 5).unread_count, 0);
+  assert.equal(conv(store, 5).last_read_message_id, 32);
+  // A copy at least as new as what we know still wins (someone else's count, hidden elsewhere).
+  store.dispatch({ type: "channels/upsert", conversation: { ...before, last_message_id: 33, last_read_message_id: 32, unread_count: 1, hidden: true } });
+  assert.equal(conv(store, 5).unread_count, 1);
+  assert.equal(conv(store, 5).hidden, true);
+  assert.equal(conv(store, 5).last_message_id, 33);
+});
+
 test("permissions: creator or admin renames private channels; admins set public topics", () => {
   const admin = { id: 99, is_admin: true };
   assert.equal(canRename(secret, kevin), true);

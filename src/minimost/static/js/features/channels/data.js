@@ -47,6 +47,29 @@ export function mergeConversation(existing, incoming) {
   return out;
 }
 
+/**
+ * `fetched` is a copy the server answered with (the list, a GET, a PATCH answer): its state
+ * when it answered. Socket events may have told us newer things before the answer arrived
+ * (on a busy server or network): a message, which also unhides a DM, or our read
+ * position. Such a copy must not take them back; a copy as new as what we know wins.
+ */
+export function keepNewer(existing, fetched) {
+  if (!existing) return fetched;
+  const out = { ...fetched };
+  const newerMessage = (existing.last_message_id ?? 0) > (fetched.last_message_id ?? 0);
+  const newerRead = (existing.last_read_message_id ?? 0) > (fetched.last_read_message_id ?? 0);
+  if (newerMessage) {
+    out.last_message_id = existing.last_message_id;
+    out.hidden = existing.hidden;
+  }
+  if (newerRead) out.last_read_message_id = existing.last_read_message_id;
+  if (newerMessage || newerRead) {
+    out.unread_count = existing.unread_count;
+    out.mention_count = existing.mention_count;
+  }
+  return out;
+}
+
 // ---- names ------------------------------------------------------------------
 
 /** The other people in a DM (all of them, you excluded). */
@@ -167,7 +190,7 @@ export function upsert(state, conversation) {
   const at = state.list.findIndex((c) => c.id === conversation.id);
   if (at === -1) return { ...state, list: state.list.concat([normalize(conversation)]) };
   const list = state.list.slice();
-  list[at] = mergeConversation(list[at], conversation);
+  list[at] = keepNewer(list[at], mergeConversation(list[at], conversation));
   return { ...state, list };
 }
 
@@ -232,8 +255,14 @@ function applyEvent(state, frame, me, messages) {
   switch (frame.type) {
     case "message.created":
       return messageCreated(state, frame, me, messages);
-    case "conversation.created":
-      return data.archived ? state : upsert(state, { ...data, id: convId, is_member: true });
+    case "conversation.created": {
+      if (data.archived) return state;
+      // Someone else's new DM starts hidden for me (actions/dms.py): it shows once
+      // something is said in it. The payload carries no per-user fields to say so.
+      const hidden = data.kind === "dm" && !isMe({ id: data.created_by });
+      const known = state.list.some((c) => c.id === convId);
+      return upsert(state, { ...data, id: convId, is_member: true, ...(known ? {} : { hidden }) });
+    }
     case "conversation.updated": {
       if (data.archived) return remove(state, convId);
       const patch = {};
@@ -272,8 +301,11 @@ function withUpdatedUser(state, user) {
 
 export function reduce(state = initial, action, root = {}) {
   switch (action.type) {
-    case "channels/loaded":
-      return { ...state, list: action.conversations.map(normalize), loaded: true };
+    case "channels/loaded": {
+      const known = new Map(state.list.map((c) => [c.id, c]));
+      const list = action.conversations.map((c) => keepNewer(known.get(c.id), normalize(c)));
+      return { ...state, list, loaded: true };
+    }
     case "channels/select": {
       if (state.activeId === action.id) return state;
       const conv = state.list.find((c) => c.id === action.id);
