@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Error as PlaywrightError, Locator, Page, expect
 
 PASSWORD = "Sup3r-secret!"
 
@@ -32,16 +32,41 @@ def sign_up(page: Page, name: str, password: str = PASSWORD) -> None:
 NewPage = Callable[..., Page]
 
 
-def people(new_page: NewPage, *names: str, channel: str | None = None) -> list[Page]:
-    """Sign everyone up, each in their own browser context (and open ``channel``)."""
+def people(
+    new_page: NewPage, *names: str, channel: str | None = None, fake_clock: bool = False
+) -> list[Page]:
+    """Sign everyone up, each in their own browser context (and open ``channel``).
+
+    ``fake_clock``: install Playwright's clock before the app loads, so ``stop_time`` can
+    freeze it later (it runs like the real one until then)."""
     pages = []
     for name in names:
         page = new_page()
+        if fake_clock:
+            page.clock.install()
         sign_up(page, name)
         if channel is not None:
             open_channel(page, channel)
         pages.append(page)
     return pages
+
+
+def stop_time(page: Page) -> None:
+    """Freeze the page's clock (installed with ``page.clock.install()`` before it loaded).
+
+    From then on the app's timers only fire through ``page.clock.run_for``, so a busy
+    machine cannot make a timed state (a typing name, a flash) end between two checks.
+    ``pause_at`` must aim at a moment the page has not reached yet: a second ahead, and
+    again if the machine was so slow that the moment passed on the way."""
+    for _ in range(10):
+        now_ms = page.evaluate("Date.now()")
+        try:
+            page.clock.pause_at(now_ms / 1000 + 1)  # a number here is in seconds
+            return
+        except PlaywrightError as exc:
+            if "past" not in exc.message:
+                raise
+    raise AssertionError("could not pause the page's clock")
 
 
 def log_in(page: Page, name: str, password: str = PASSWORD) -> None:

@@ -8,8 +8,6 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.live import TIMEOUT
-
 from .conv_helpers import set_tab_visible
 from .helpers import (
     NewPage,
@@ -20,9 +18,12 @@ from .helpers import (
     open_channel,
     people,
     send_message,
+    stop_time,
 )
 
 pytestmark = pytest.mark.browser
+
+TYPING_TTL_MS = 6000  # features/typing/data.js: a name shows this long after its last frame
 
 
 def options(page: Page) -> Locator:
@@ -141,7 +142,15 @@ def test_read_receipt_appears_when_the_other_person_opens_the_conversation(
 def test_typing_indicator_shows_names_and_clears(
     new_page: NewPage, page_errors: dict[Page, list[str]]
 ) -> None:
-    alice, bob, carol = people(new_page, "alice", "bob", "carol", channel="general")
+    alice, bob, carol = people(
+        new_page, "alice", "bob", "carol", channel="general", fake_clock=True
+    )
+    # Time stands still in the three tabs: a name shown must not expire (TYPING_TTL_MS after
+    # its frame) between two checks on a busy machine, and each typist sends exactly one
+    # frame (the client's throttle runs on the same clock). The server's 0.5 s batching
+    # only delays frames; every check below waits for what it expects.
+    for page in (alice, bob, carol):
+        stop_time(page)
     line = typing_line(alice)
     expect(line).to_have_text("")
     height = line.bounding_box()
@@ -159,7 +168,10 @@ def test_typing_indicator_shows_names_and_clears(
     composer(bob).press("Enter")
     expect_message(alice, "Hello there", author="bob")
     expect(line).to_have_text("Carol is typing…")
-    expect(line).to_have_text("", timeout=TIMEOUT * 1000)  # 6 s TTL, then a hang guard
+    alice.clock.run_for(TYPING_TTL_MS - 1000)
+    expect(line).to_have_text("Carol is typing…")  # frozen: nothing else can change it
+    alice.clock.run_for(2000)
+    expect(line).to_have_text("")
 
     for page in (alice, bob, carol):
         assert_no_console_errors(page_errors[page])
