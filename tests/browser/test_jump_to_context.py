@@ -18,11 +18,20 @@ from playwright.sync_api import Page, expect
 
 from .conftest import SETTINGS, LiveServer, free_port
 from .conv_helpers import open_details
-from .helpers import ApiUser, NewPage, assert_no_console_errors, message, people, send_message
+from .helpers import (
+    ApiUser,
+    NewPage,
+    assert_no_console_errors,
+    message,
+    people,
+    send_message,
+    stop_time,
+)
 
 pytestmark = pytest.mark.browser
 
 HISTORY = 1500
+FLASH_MS = 2000  # features/messages/anchors.js: how long a shown message stays flashed
 
 
 @pytest.fixture
@@ -70,7 +79,7 @@ def test_search_result_far_back_opens_in_a_window_and_jumps_back_to_present(
     new_page: NewPage, server: LiveServer, page_errors: dict[Page, list[str]]
 ) -> None:
     _, bot, random, first_id = seed(server)
-    (kevin,) = people(new_page, "kevin", channel="random")
+    (kevin,) = people(new_page, "kevin", channel="random", fake_clock=True)
     expect(message(kevin, filler(HISTORY - 1))).to_have_count(1)  # the newest page
     jump = kevin.locator("#jump-latest")
 
@@ -89,11 +98,16 @@ def test_search_result_far_back_opens_in_a_window_and_jumps_back_to_present(
     expect(kevin.locator("#channel-title")).to_have_text("random")
 
     # Open the result: a window around the first message, flashed, detached from now.
+    # (Time stands still until the flash, FLASH_MS long, has been seen on a busy machine.)
+    stop_time(kevin)
     result.click()
     first = message(kevin, "the zebrafirst origin")
     expect(first).to_have_attribute("data-id", str(first_id))
     expect(first).to_be_in_viewport()
     expect(first).to_have_class(re.compile(r"\bflash\b"))
+    kevin.clock.run_for(FLASH_MS)
+    expect(first).not_to_have_class(re.compile(r"\bflash\b"))
+    kevin.clock.resume()
     expect(message(kevin, filler(HISTORY - 1))).to_have_count(0)  # the present is gone
     expect(kevin.locator("#message-list .conv-intro")).to_be_attached()  # the very beginning
     expect(jump).to_be_visible()

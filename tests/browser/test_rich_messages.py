@@ -20,11 +20,13 @@ from .helpers import (
     message,
     people,
     send_message,
+    stop_time,
 )
 
 pytestmark = pytest.mark.browser
 
 FILLERS = 160  # three pages and more: the original is not loaded at first
+FLASH_MS = 2000  # features/messages/anchors.js: how long a shown message stays flashed
 
 
 def row_action(page: Page, text: str, name: str) -> Locator:
@@ -53,7 +55,7 @@ def test_reply_react_and_pin_live_across_two_browsers(
     )
     assert answer.status_code == 201, answer.text
 
-    alice, bob = people(new_page, "alice", "bob", channel="general")
+    alice, bob = people(new_page, "alice", "bob", channel="general", fake_clock=True)
 
     # --- replies: the quote of a reply whose original is not loaded yet -------------------
     expect_message(alice, "late answer")
@@ -62,10 +64,15 @@ def test_reply_react_and_pin_live_across_two_browsers(
     expect(quote).to_contain_text("Carol")
     expect(quote).to_contain_text("the ancient original")
     expect(quote).not_to_contain_text("second line")  # the first line only
+    # Time stands still in alice's tab until the flash (FLASH_MS) has been seen.
+    stop_time(alice)
     quote.click()
     original_row = message(alice, "the ancient original")
     expect(original_row).to_be_in_viewport()
     expect(original_row).to_have_class(re.compile(r"\bflash\b"))
+    alice.clock.run_for(FLASH_MS)
+    expect(original_row).not_to_have_class(re.compile(r"\bflash\b"))
+    alice.clock.resume()
 
     # Reply from the message's actions; Esc cancels, × too; the quote goes out with it.
     box = composer(alice)

@@ -11,17 +11,26 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import LiveServer
-from .helpers import ApiUser, assert_no_console_errors, message, open_channel, sign_up
+from .helpers import (
+    ApiUser,
+    assert_no_console_errors,
+    message,
+    open_channel,
+    sign_up,
+    stop_time,
+)
 
 pytestmark = pytest.mark.browser
 
 NewPage = Callable[..., Page]
+FLASH_MS = 2000  # features/messages/anchors.js: how long a shown message stays flashed
 
 
 def test_search_as_you_type_and_jump_to_the_message(
     new_page: NewPage, server: LiveServer, page_errors: dict[Page, list[str]]
 ) -> None:
     kevin = new_page()
+    kevin.clock.install()  # runs like the real one until stop_time()
     sign_up(kevin, "kevin")
     with server.client() as client:
         jason = ApiUser.sign_up(client, "jason")
@@ -55,12 +64,18 @@ def test_search_as_you_type_and_jump_to_the_message(
     expect(result.locator(".search-result-place")).to_have_text("#random")
     expect(result).to_have_attribute("aria-selected", "true")
 
+    # The flash lasts FLASH_MS: time stands still until it has been seen, however busy
+    # the machine is, then moves on by exactly that much.
+    stop_time(kevin)
     box.press("Enter")
     expect(kevin.locator("#channel-title")).to_have_text("random")
     row = message(kevin, "the needle")
     expect(row).to_have_attribute("data-id", str(needle["id"]))
     expect(row).to_be_in_viewport()
     expect(row).to_have_class(re.compile(r"\bflash\b"))
+    kevin.clock.run_for(FLASH_MS)
+    expect(row).not_to_have_class(re.compile(r"\bflash\b"))
+    kevin.clock.resume()
     expect(kevin.locator("#search-panel")).to_be_hidden()
 
     # No match: a clear line instead of results.
