@@ -4,6 +4,8 @@ the details dialog, unread badges. Builds on helpers.py; everything waits via `e
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
@@ -115,6 +117,19 @@ def unread_badge(page: Page, label: str) -> Locator:
 
 def mention_badge(page: Page, label: str) -> Locator:
     return sidebar_item(page, label).locator(".mention-count")
+
+
+@contextmanager
+def read_answered(page: Page) -> Iterator[None]:
+    """Around what makes the page mark a conversation read: wait for the server's answer.
+
+    The badge can clear on the ``read.updated`` event before the answer is back, and the
+    answer carries the counts from when it was written: if it landed after the next
+    message, it would take that message's unread back (the client cannot tell)."""
+    with page.expect_event(
+        "requestfinished", lambda r: r.method == "POST" and r.url.endswith("/read")
+    ):
+        yield
 
 
 def set_tab_visible(page: Page, visible: bool) -> None:

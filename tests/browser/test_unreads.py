@@ -15,6 +15,7 @@ from .conv_helpers import (
     mention_badge,
     open_dm,
     open_item,
+    read_answered,
     say,
     set_tab_visible,
     sidebar_item,
@@ -35,8 +36,10 @@ def test_unread_badges_title_and_new_messages_line(
     sign_up(jason, "jason")
     open_item(jason, "random")
     say(jason, "already seen")
-    open_item(kevin, "random")
+    with read_answered(kevin):
+        open_item(kevin, "random")
     expect_message(kevin, "already seen")
+    expect(unread_badge(kevin, "random")).to_be_hidden()
     open_item(kevin, "general")
 
     say(jason, "one")
@@ -71,7 +74,8 @@ def test_unread_badges_title_and_new_messages_line(
     say(jason, "while you were away")
     expect(unread_badge(kevin, "random")).to_have_text("1")
     expect(kevin).to_have_title("(1) #random · MiniMost")
-    set_tab_visible(kevin, True)
+    with read_answered(kevin):
+        set_tab_visible(kevin, True)
     expect(unread_badge(kevin, "random")).to_be_hidden()
     expect(kevin).to_have_title("#random · MiniMost")
     expect(kevin.locator("#new-messages + .msg .msg-body")).to_have_text("while you were away")
@@ -100,8 +104,9 @@ def test_ctrl_j_and_k_move_through_the_sidebar(new_page: NewPage) -> None:
     expect(kevin.locator("#channel-title")).to_have_text("random")
     kevin.keyboard.press("Control+k")
     expect(kevin.locator("#channel-title")).to_have_text("general")
-    kevin.keyboard.press("Control+k")
-    expect(kevin.locator("#channel-title")).to_have_text("Jason")
+    with read_answered(kevin):
+        kevin.keyboard.press("Control+k")
+        expect(kevin.locator("#channel-title")).to_have_text("Jason")
     expect_message(kevin, "psst", author="jason")
     expect(unread_badge(kevin, "Jason")).to_be_hidden()  # read once on screen
     kevin.keyboard.press("Control+j")
