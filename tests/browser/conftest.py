@@ -128,7 +128,7 @@ class LiveServer:
         return ssl.create_default_context(cafile=str(ca)) if ca.exists() else False
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, verify=self._verify(), timeout=10)
+        return httpx.Client(base_url=self.url, verify=self._verify(), timeout=TIMEOUT)
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -202,6 +202,7 @@ def new_page(
         context = browser.new_context(
             ignore_https_errors=True, base_url=server.url, **context_options
         )
+        context.set_default_timeout(TIMEOUT * 1000)  # actions and navigations: a hang guard
         contexts.append(context)
         page = context.new_page()
         errors: list[str] = []

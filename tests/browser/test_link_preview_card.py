@@ -27,7 +27,7 @@ from minimost.linkpreview.service import LinkPreviewer
 from tests.browser.helpers import message, open_channel, send_message, sign_up
 from tests.conftest import make_settings
 from tests.linkpreview.server import local_server, response
-from tests.live import START_TIMEOUT
+from tests.live import START_TIMEOUT, TIMEOUT
 
 pytestmark = pytest.mark.browser
 
@@ -76,8 +76,12 @@ def preview_server(tmp_path: Path) -> Iterator[Running]:
             async with serve_app(settings) as live:
                 previewer = live.app.state.minimost.ctx.previews
                 assert isinstance(previewer, LinkPreviewer)
+                # The page and its image share one time budget (5 s by default): on a busy
+                # machine the hang guard instead, or the card could lose its picture.
                 previewer.fetcher = GuardedFetcher(
-                    Policy(unsafe_allow_loopback=True, ports=frozenset({site.port}))
+                    Policy(
+                        unsafe_allow_loopback=True, ports=frozenset({site.port}), timeout=TIMEOUT
+                    )
                 )
                 started.set_result(Running(live.url, site.base))
                 while not stop.is_set():

@@ -11,6 +11,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.live import START_TIMEOUT
+
 from .conftest import LiveServer
 from .helpers import PASSWORD, assert_no_console_errors, log_in, sign_up
 
@@ -75,7 +77,7 @@ def reset_link(server: LiveServer, username: str) -> str:
             "--data-dir", str(server.data_dir), "--settings", str(server.settings),
             "--base-url", server.url,
         ],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True, text=True, timeout=START_TIMEOUT, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     url = result.stdout.strip().splitlines()[-1]
