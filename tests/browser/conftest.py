@@ -96,10 +96,9 @@ class LiveServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                if (
-                    httpx.get(f"{self.url}/healthz", verify=self._verify(), timeout=2).status_code
-                    == 200
-                ):
+                # Per attempt, a hang guard too: a slow answer on a busy machine still counts.
+                health = httpx.get(f"{self.url}/healthz", verify=self._verify(), timeout=TIMEOUT)
+                if health.status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

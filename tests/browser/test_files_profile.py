@@ -48,6 +48,7 @@ def test_an_image_attachment_and_a_profile_change_reach_the_other_tab(
     expect(alice.locator("#send-button")).to_be_disabled()  # not while it uploads
     assert len(held) == 1, "the upload reached the network layer once"
     held[0].continue_()
+    alice.unroute("**/api/v1/files")
     expect(chip).to_have_class(re.compile(r"\bis-done\b"))
     expect(chip.locator("progress")).to_have_count(0)
 
