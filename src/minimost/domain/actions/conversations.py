@@ -4,6 +4,7 @@ Joining, inviting and leaving are in ``members``; DMs in ``dms``."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -70,19 +71,19 @@ async def ensure_public_channels(ctx: Ctx, names: list[str]) -> list[str]:
                         for uid in users
                     ],
                 )
-            row = (
-                await tx.conn.execute(
-                    select(Conversation).where(Conversation.id == conversation_id)
-                )
-            ).one()
-            await publish_on_commit(
-                tx,
-                ctx.publisher,
-                event(EventType.CONVERSATION_CREATED, conversation_view(row)),
-                now,
-            )
+            await _announce(ctx, tx, EventType.CONVERSATION_CREATED, conversation_id, now)
             created.append(name)
     return created
+
+
+async def _announce(
+    ctx: Ctx, tx: Tx, type_: EventType, conversation_id: int, now: datetime
+) -> None:
+    """Publish the conversation as it now is in ``tx`` (created or updated) on commit."""
+    row = (
+        await tx.conn.execute(select(Conversation).where(Conversation.id == conversation_id))
+    ).one()
+    await publish_on_commit(tx, ctx.publisher, event(type_, conversation_view(row)), now)
 
 
 MAX_NAME = 64
@@ -166,17 +167,7 @@ async def update_conversation(
             await tx.conn.execute(
                 update(Conversation).where(Conversation.id == conversation_id).values(**changes)
             )
-            conversation = (
-                await tx.conn.execute(
-                    select(Conversation).where(Conversation.id == conversation_id)
-                )
-            ).one()
-            await publish_on_commit(
-                tx,
-                ctx.publisher,
-                event(EventType.CONVERSATION_UPDATED, conversation_view(conversation)),
-                now,
-            )
+            await _announce(ctx, tx, EventType.CONVERSATION_UPDATED, conversation_id, now)
         await reads.write_flags(ctx, tx, actor, conversation_id, flags, now)
 
 
